@@ -1,0 +1,127 @@
+import Foundation
+
+/// One page of an assistant: one topic, a few fields, optionally shown only under a condition.
+public struct PageDefinition: Codable, Sendable, Equatable {
+    /// Stable id, part of the page URL and the structured-data group key.
+    public let id: String
+    /// FIM Datenfeldgruppe id when the page mirrors one.
+    public let fimId: String?
+    /// Page heading (the question for single-question pages).
+    public let title: LocalizedText
+    /// Optional introduction under the heading.
+    public let intro: LocalizedText?
+    /// The questions.
+    public let fields: [FieldDefinition]
+    /// The page is shown only when this holds.
+    public let showIf: Condition?
+
+    /// Whether the page takes file uploads and so needs multipart encoding.
+    public var hasFileField: Bool { fields.contains { $0.kind == .file } }
+
+    /// The field with `id`, if any.
+    public func field(_ id: String) -> FieldDefinition? { fields.first { $0.id == id } }
+}
+
+/// How the fee of a service is computed from the answers.
+public struct FeeRule: Codable, Sendable, Equatable {
+    /// Page and field whose integer answer is the number of copies.
+    public let copiesPage: String
+    /// Field id of the copies count.
+    public let copiesField: String
+}
+
+/// Citizen-facing facts about the service shown before the assistant starts.
+public struct ServiceInformation: Codable, Sendable, Equatable {
+    /// What the service is.
+    public let description: LocalizedText
+    /// Who may apply.
+    public let eligibility: LocalizedText
+    /// Documents and information needed.
+    public let requirements: [LocalizedText]
+    /// How long it takes.
+    public let processingTime: LocalizedText
+    /// Legal basis.
+    public let legalBasis: LocalizedText
+}
+
+/// A published, immutable version of a guided application (Onlinedienst) for one Leistung.
+public struct AssistantDefinition: Codable, Sendable, Equatable {
+    /// Stable assistant id.
+    public let id: String
+    /// Published version; a version never changes after publication.
+    public let version: String
+    /// 14-digit LeiKa key of the Leistung.
+    public let leikaKey: String
+    /// Title of the service.
+    public let title: LocalizedText
+    /// Information shown on the service page.
+    public let information: ServiceInformation
+    /// The pages in order.
+    public let pages: [PageDefinition]
+    /// Fee computation, if the service costs money.
+    public let fee: FeeRule?
+
+    /// The page with `id`, if any.
+    public func page(_ id: String) -> PageDefinition? { pages.first { $0.id == id } }
+
+    /// Parses and checks a definition file; throws a message naming the problem.
+    public static func load(json: Data, source: String) throws -> AssistantDefinition {
+        let definition: AssistantDefinition
+        do {
+            definition = try JSONDecoder().decode(AssistantDefinition.self, from: json)
+        } catch {
+            throw DefinitionError(source: source, message: "cannot be parsed: \(error)")
+        }
+        try definition.check(source: source)
+        return definition
+    }
+
+    /// Rejects definitions whose ids collide or whose conditions point at unknown or later fields.
+    public func check(source: String) throws {
+        guard leikaKey.count == 14, leikaKey.hasPrefix("99"), leikaKey.allSatisfy(\.isNumber) else {
+            throw DefinitionError(source: source, message: "LeiKa key \(leikaKey) is not 14 digits starting with 99")
+        }
+        var seenPages: [String: PageDefinition] = [:]
+        for page in pages {
+            guard seenPages[page.id] == nil else {
+                throw DefinitionError(source: source, message: "page id \(page.id) is used twice")
+            }
+            var seenFields = Set<String>()
+            for field in page.fields {
+                guard seenFields.insert(field.id).inserted else {
+                    throw DefinitionError(source: source, message: "field \(page.id).\(field.id) is used twice")
+                }
+                if field.kind == .radio, (field.options ?? []).isEmpty {
+                    throw DefinitionError(source: source, message: "radio field \(page.id).\(field.id) has no options")
+                }
+            }
+            if let condition = page.showIf {
+                guard let target = seenPages[condition.page]?.field(condition.field) else {
+                    throw DefinitionError(
+                        source: source,
+                        message: "condition of page \(page.id) refers to \(condition.page).\(condition.field), which is not on an earlier page")
+                }
+                let known = Set((target.options ?? []).map(\.value))
+                for value in (condition.isOneOf ?? []) + (condition.isNoneOf ?? []) where !known.isEmpty && !known.contains(value) {
+                    throw DefinitionError(source: source, message: "condition of page \(page.id) compares with unknown option \(value)")
+                }
+            }
+            seenPages[page.id] = page
+        }
+        if let fee {
+            guard seenPages[fee.copiesPage]?.field(fee.copiesField)?.kind == .integer else {
+                throw DefinitionError(source: source, message: "fee refers to \(fee.copiesPage).\(fee.copiesField), which is no integer field")
+            }
+        }
+    }
+}
+
+/// A definition file that cannot be used, with the file and the reason.
+public struct DefinitionError: Error, CustomStringConvertible, Equatable {
+    /// The file or resource name.
+    public let source: String
+    /// What is wrong.
+    public let message: String
+
+    public var description: String { "\(source): \(message)" }
+}

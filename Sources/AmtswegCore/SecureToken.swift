@@ -1,0 +1,43 @@
+import Crypto
+import Foundation
+
+/// Random secrets for sessions, drafts and API keys, and the hashes under which they are stored.
+public enum SecureToken {
+    /// 256 random bits as unpadded base64url (43 characters).
+    public static func generate() -> String {
+        let key = SymmetricKey(size: .bits256)
+        return key.withUnsafeBytes { Data($0) }.base64URLEncoded
+    }
+
+    /// Lower-case hex SHA-256 of `text`; tokens are stored only as this hash.
+    public static func hash(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).hexString
+    }
+
+    /// Lower-case hex SHA-512 of `data`.
+    public static func sha512Hex(_ data: Data) -> String {
+        SHA512.hash(data: data).hexString
+    }
+
+    /// Compares two strings in time independent of where they differ.
+    public static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
+        let a = Array(lhs.utf8), b = Array(rhs.utf8)
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}
+
+extension Data {
+    /// Unpadded base64url text.
+    public var base64URLEncoded: String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+extension Digest {
+    /// Lower-case hex text of the digest.
+    var hexString: String { map { String(format: "%02x", $0) }.joined() }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import SQLKit
+
+/// One schema change, written once in portable SQL; `{BLOB}` and `{BIGINT}` are filled in per flavour.
+struct Migration: Sendable {
+    let version: Int
+    let name: String
+    let statements: [String]
+}
+
+/// Applies the SQL migrations in order and records them in `schema_migrations`.
+public enum Migrator {
+    static let migrations: [Migration] = [
+        Migration(version: 1, name: "foundation", statements: [
+            """
+            CREATE TABLE tenants (
+                id TEXT PRIMARY KEY, ars TEXT NOT NULL UNIQUE, name TEXT NOT NULL, office TEXT NOT NULL,
+                contact_email TEXT NOT NULL, created_at {BIGINT} NOT NULL)
+            """,
+            """
+            CREATE TABLE tenant_services (
+                tenant_id TEXT NOT NULL REFERENCES tenants(id), leika_key TEXT NOT NULL, assistant_id TEXT NOT NULL,
+                fee_first_cents {BIGINT} NOT NULL, fee_further_cents {BIGINT} NOT NULL, PRIMARY KEY (tenant_id, leika_key))
+            """,
+            "CREATE INDEX tenant_services_leika ON tenant_services (leika_key)",
+            """
+            CREATE TABLE sessions (
+                id_hash TEXT PRIMARY KEY, tenant_id TEXT NULL REFERENCES tenants(id), user_id TEXT NULL,
+                csrf_token TEXT NOT NULL, data TEXT NOT NULL, created_at {BIGINT} NOT NULL, last_seen_at {BIGINT} NOT NULL)
+            """,
+            "CREATE INDEX sessions_last_seen ON sessions (last_seen_at)",
+            """
+            CREATE TABLE drafts (
+                id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), session_hash TEXT NOT NULL,
+                leika_key TEXT NOT NULL, assistant_id TEXT NOT NULL, assistant_version TEXT NOT NULL,
+                answers TEXT NOT NULL, locale TEXT NOT NULL, created_at {BIGINT} NOT NULL, updated_at {BIGINT} NOT NULL)
+            """,
+            "CREATE INDEX drafts_session ON drafts (session_hash)",
+            """
+            CREATE TABLE applications (
+                id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), case_number TEXT NOT NULL,
+                access_code_hash TEXT NOT NULL, leika_key TEXT NOT NULL, assistant_id TEXT NOT NULL,
+                assistant_version TEXT NOT NULL, status TEXT NOT NULL, answers TEXT NOT NULL, fee_cents {BIGINT} NOT NULL,
+                locale TEXT NOT NULL, submitted_at {BIGINT} NOT NULL, updated_at {BIGINT} NOT NULL,
+                acknowledged_at {BIGINT} NULL, UNIQUE (tenant_id, case_number))
+            """,
+            "CREATE INDEX applications_inbox ON applications (tenant_id, status, submitted_at)",
+            "CREATE INDEX applications_case_number ON applications (case_number)",
+            """
+            CREATE TABLE attachments (
+                id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), draft_id TEXT NULL,
+                application_id TEXT NULL, page_id TEXT NOT NULL, field_id TEXT NOT NULL, filename TEXT NOT NULL,
+                content_type TEXT NOT NULL, size {BIGINT} NOT NULL, sha512 TEXT NOT NULL, data {BLOB} NOT NULL,
+                created_at {BIGINT} NOT NULL)
+            """,
+            "CREATE INDEX attachments_draft ON attachments (draft_id)",
+            "CREATE INDEX attachments_application ON attachments (tenant_id, application_id)",
+            """
+            CREATE TABLE audit_events (
+                id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), application_id TEXT NOT NULL,
+                actor_kind TEXT NOT NULL, actor_id TEXT NULL, action TEXT NOT NULL, from_status TEXT NULL,
+                to_status TEXT NULL, reason TEXT NULL, at {BIGINT} NOT NULL)
+            """,
+            "CREATE INDEX audit_events_application ON audit_events (tenant_id, application_id, at)",
+            """
+            CREATE TABLE staff_users (
+                id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), username TEXT NOT NULL UNIQUE,
+                password_hash TEXT NOT NULL, role TEXT NOT NULL, display_name TEXT NOT NULL, created_at {BIGINT} NOT NULL)
+            """,
+            """
+            CREATE TABLE api_keys (
+                id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), key_hash TEXT NOT NULL UNIQUE,
+                label TEXT NOT NULL, created_at {BIGINT} NOT NULL, revoked_at {BIGINT} NULL)
+            """,
+        ]),
+    ]
+
+    /// The highest migration version this build knows.
+    public static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
+
+    /// Applies every migration not yet recorded, each in its own transaction; returns the versions applied.
+    @discardableResult
+    public static func migrate(_ database: any Database) async throws -> [Int] {
+        let flavor = database.flavor
+        try await database.write { sql in
+            try await sql.raw("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version \(unsafeRaw: flavor == .postgres ? "BIGINT" : "INTEGER") PRIMARY KEY,
+                    name TEXT NOT NULL, applied_at \(unsafeRaw: flavor == .postgres ? "BIGINT" : "INTEGER") NOT NULL)
+                """).run()
+        }
+        var applied: [Int] = []
+        for migration in migrations {
+            let done: Bool = try await database.write { sql in
+                if flavor == .postgres {
+                    // Several instances may start at once; the advisory lock lets one migrate at a time.
+                    try await sql.raw("SELECT pg_advisory_xact_lock(4711)").run()
+                }
+                let existing = try await sql.raw("SELECT version FROM schema_migrations WHERE version = \(bind: migration.version)").all()
+                if !existing.isEmpty { return false }
+                for statement in migration.statements {
+                    try await sql.raw(SQLQueryString(render(statement, flavor: flavor))).run()
+                }
+                try await sql.raw("""
+                    INSERT INTO schema_migrations (version, name, applied_at)
+                    VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: Clock.millis()))
+                    """).run()
+                return true
+            }
+            if done { applied.append(migration.version) }
+        }
+        return applied
+    }
+
+    /// The highest applied version, or nil when the schema table is missing.
+    public static func currentVersion(_ database: any Database) async throws -> Int? {
+        try await database.read { sql in
+            let rows = try await sql.raw("SELECT MAX(version) AS v FROM schema_migrations").all()
+            return try rows.first?.decode(column: "v", as: Int?.self)
+        }
+    }
+
+    static func render(_ statement: String, flavor: SQLFlavor) -> String {
+        statement
+            .replacingOccurrences(of: "{BLOB}", with: flavor == .postgres ? "BYTEA" : "BLOB")
+            .replacingOccurrences(of: "{BIGINT}", with: flavor == .postgres ? "BIGINT" : "INTEGER")
+    }
+}
+
+/// Wall-clock time as stored: milliseconds since 1970.
+public enum Clock {
+    /// Now, in milliseconds since 1970.
+    public static func millis(_ date: Date = Date()) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    /// A stored millisecond timestamp as a date.
+    public static func date(millis: Int64) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
+}

@@ -1,0 +1,262 @@
+import AmtswegCore
+import Foundation
+import SQLKit
+
+/// A submitted application (Vorgang).
+public struct ApplicationRecord: Sendable, Equatable {
+    public let id: String
+    public let tenantId: UUID
+    /// Vorgangsnummer, unique per authority.
+    public let caseNumber: String
+    public let leikaKey: String
+    public let assistantId: String
+    public let assistantVersion: String
+    public let status: ApplicationStatus
+    public let answers: Answers
+    public let feeCents: Int
+    public let locale: String
+    public let submittedAt: Date
+    public let updatedAt: Date
+    /// When a specialist system confirmed receipt.
+    public let acknowledgedAt: Date?
+}
+
+/// An entry of the append-only audit log.
+public struct AuditEvent: Sendable, Equatable {
+    /// "citizen", "staff", "api" or "system".
+    public let actorKind: String
+    /// The staff user or API key id, never a citizen's personal data.
+    public let actorId: String?
+    /// "submitted", "status_changed", "viewed", "acknowledged".
+    public let action: String
+    public let from: ApplicationStatus?
+    public let to: ApplicationStatus?
+    public let reason: String?
+    public let at: Date
+}
+
+/// Who acts on an application, for the audit log.
+public struct Actor: Sendable, Equatable {
+    public let kind: String
+    public let id: String?
+
+    /// Creates an actor.
+    public init(kind: String, id: String?) {
+        self.kind = kind
+        self.id = id
+    }
+
+    /// The citizen who submitted.
+    public static let citizen = Actor(kind: "citizen", id: nil)
+}
+
+/// What the citizen gets back from a submission.
+public struct SubmissionReceipt: Sendable, Equatable {
+    public let applicationId: String
+    public let caseNumber: String
+    /// Shown once; only its hash is stored.
+    public let accessCode: String
+    public let feeCents: Int
+}
+
+/// Applications and their audit trail, always scoped by tenant.
+public struct ApplicationRepository: Sendable {
+    let database: any Database
+
+    /// Creates a repository over `database`.
+    public init(database: any Database) { self.database = database }
+
+    /// Turns a complete draft into an application in one durable transaction: insert, move uploads, audit, delete draft.
+    public func submit(draftId: String, sessionHash: String, answers: Answers, feeCents: Int) async throws -> SubmissionReceipt {
+        try await database.write { sql in
+            guard let row = try await sql.raw("""
+                SELECT * FROM drafts WHERE id = \(bind: draftId) AND session_hash = \(bind: sessionHash)
+                """).all().first else { throw StorageError.notFound }
+            let draft = try DraftRepository.record(row)
+            let tenant = draft.tenantId.uuidString
+            var caseNumber = CaseNumber.generate()
+            while try await !sql.raw("SELECT 1 AS x FROM applications WHERE tenant_id = \(bind: tenant) AND case_number = \(bind: caseNumber)").all().isEmpty {
+                caseNumber = CaseNumber.generate()
+            }
+            let id = UUID().uuidString.lowercased()
+            let accessCode = CaseNumber.generateAccessCode()
+            let now = Clock.millis()
+            let encoded = try DraftRepository.encode(answers)
+            try await sql.raw("""
+                INSERT INTO applications (id, tenant_id, case_number, access_code_hash, leika_key, assistant_id, assistant_version,
+                    status, answers, fee_cents, locale, submitted_at, updated_at, acknowledged_at)
+                VALUES (\(bind: id), \(bind: tenant), \(bind: caseNumber), \(bind: Self.accessHash(id: id, code: accessCode)),
+                    \(bind: draft.leikaKey), \(bind: draft.assistantId), \(bind: draft.assistantVersion),
+                    \(bind: ApplicationStatus.received.rawValue), \(bind: encoded), \(bind: feeCents), \(bind: draft.locale),
+                    \(bind: now), \(bind: now), NULL)
+                """).run()
+            let kept = Set(answers.pages.values.flatMap(\.values))
+            let uploads = try await sql.raw("SELECT id FROM attachments WHERE draft_id = \(bind: draftId)").all()
+            for upload in uploads {
+                let uploadId = try upload.decode(column: "id", as: String.self)
+                if kept.contains(uploadId) {
+                    try await sql.raw("UPDATE attachments SET application_id = \(bind: id), draft_id = NULL WHERE id = \(bind: uploadId)").run()
+                } else {
+                    try await sql.raw("DELETE FROM attachments WHERE id = \(bind: uploadId)").run()
+                }
+            }
+            try await Self.audit(sql, tenant: tenant, application: id, actor: .citizen, action: "submitted", from: nil, to: .received, reason: nil, at: now)
+            try await sql.raw("DELETE FROM drafts WHERE id = \(bind: draftId)").run()
+            return SubmissionReceipt(applicationId: id, caseNumber: caseNumber, accessCode: accessCode, feeCents: feeCents)
+        }
+    }
+
+    /// The application `id` of `tenantId`.
+    public func find(tenantId: UUID, id: String) async throws -> ApplicationRecord? {
+        try await database.read { sql in
+            try await sql.raw("SELECT * FROM applications WHERE id = \(bind: id) AND tenant_id = \(bind: tenantId.uuidString)").all().first.map(Self.record)
+        }
+    }
+
+    /// The application a citizen may see: found by id with the session's grant, without knowing the tenant.
+    public func findForCitizen(id: String) async throws -> ApplicationRecord? {
+        // Cross-tenant by purpose: the citizen's grant (receipt or Vorgangsnummer + code) was checked by the caller.
+        try await database.read { sql in
+            try await sql.raw("SELECT * FROM applications WHERE id = \(bind: id)").all().first.map(Self.record)
+        }
+    }
+
+    /// The application with this Vorgangsnummer and access code, in whichever authority it was filed.
+    public func find(caseNumber: String, accessCode: String) async throws -> ApplicationRecord? {
+        let rows = try await database.read { sql in
+            // Cross-tenant by purpose: the citizen does not know the authority's id; the access code is the proof.
+            try await sql.raw("SELECT * FROM applications WHERE case_number = \(bind: caseNumber)").all()
+        }
+        for row in rows {
+            let id = try row.decode(column: "id", as: String.self)
+            let stored = try row.decode(column: "access_code_hash", as: String.self)
+            if SecureToken.constantTimeEquals(stored, Self.accessHash(id: id, code: accessCode)) { return try Self.record(row) }
+        }
+        return nil
+    }
+
+    /// A page of the tenant's applications, newest first, optionally filtered.
+    public func list(tenantId: UUID, status: ApplicationStatus? = nil, acknowledged: Bool? = nil, limit: Int = 50, offset: Int = 0) async throws -> [ApplicationRecord] {
+        try await database.read { sql in
+            var query = SQLQueryString("SELECT * FROM applications WHERE tenant_id = \(bind: tenantId.uuidString)")
+            if let status { query.appendInterpolation(unsafeRaw: " AND status = "); query.appendInterpolation(bind: status.rawValue) }
+            if let acknowledged { query.appendInterpolation(unsafeRaw: acknowledged ? " AND acknowledged_at IS NOT NULL" : " AND acknowledged_at IS NULL") }
+            query.appendInterpolation(unsafeRaw: " ORDER BY submitted_at DESC, id LIMIT \(max(1, min(limit, 200))) OFFSET \(max(0, offset))")
+            return try await sql.raw(query).all().map(Self.record)
+        }
+    }
+
+    /// Moves an application to `target`, if the state machine allows it, and audits who did it.
+    public func transition(tenantId: UUID, id: String, to target: ApplicationStatus, reason: String?, actor: Actor) async throws -> ApplicationRecord {
+        try await database.write { sql in
+            let tenant = tenantId.uuidString
+            guard let row = try await sql.raw("SELECT * FROM applications WHERE id = \(bind: id) AND tenant_id = \(bind: tenant)").all().first else {
+                throw StorageError.notFound
+            }
+            let current = try Self.record(row)
+            let change = try current.status.transition(to: target, reason: reason)
+            let now = Clock.millis()
+            try await sql.raw("""
+                UPDATE applications SET status = \(bind: change.to.rawValue), updated_at = \(bind: now)
+                WHERE id = \(bind: id) AND tenant_id = \(bind: tenant) AND status = \(bind: change.from.rawValue)
+                """).run()
+            try await Self.audit(sql, tenant: tenant, application: id, actor: actor, action: "status_changed", from: change.from, to: change.to, reason: change.reason, at: now)
+            guard let updated = try await sql.raw("SELECT * FROM applications WHERE id = \(bind: id)").all().first else { throw StorageError.notFound }
+            return try Self.record(updated)
+        }
+    }
+
+    /// Records that a specialist system received the application; repeated calls change nothing.
+    public func acknowledge(tenantId: UUID, id: String, actor: Actor) async throws -> ApplicationRecord {
+        try await database.write { sql in
+            let tenant = tenantId.uuidString
+            guard let row = try await sql.raw("SELECT * FROM applications WHERE id = \(bind: id) AND tenant_id = \(bind: tenant)").all().first else {
+                throw StorageError.notFound
+            }
+            let current = try Self.record(row)
+            if current.acknowledgedAt != nil { return current }
+            let now = Clock.millis()
+            try await sql.raw("UPDATE applications SET acknowledged_at = \(bind: now) WHERE id = \(bind: id) AND tenant_id = \(bind: tenant)").run()
+            try await Self.audit(sql, tenant: tenant, application: id, actor: actor, action: "acknowledged", from: nil, to: nil, reason: nil, at: now)
+            return try Self.record(try await sql.raw("SELECT * FROM applications WHERE id = \(bind: id)").all().first!)
+        }
+    }
+
+    /// Records a read access by a case worker or specialist system.
+    public func recordAccess(tenantId: UUID, id: String, actor: Actor) async throws {
+        try await database.write { sql in
+            try await Self.audit(sql, tenant: tenantId.uuidString, application: id, actor: actor, action: "viewed", from: nil, to: nil, reason: nil, at: Clock.millis())
+        }
+    }
+
+    /// The audit trail of an application, oldest first.
+    public func history(tenantId: UUID, id: String) async throws -> [AuditEvent] {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT * FROM audit_events WHERE tenant_id = \(bind: tenantId.uuidString) AND application_id = \(bind: id) ORDER BY at, id
+                """).all().map { row in
+                AuditEvent(
+                    actorKind: try row.decode(column: "actor_kind", as: String.self), actorId: try row.decode(column: "actor_id", as: String?.self),
+                    action: try row.decode(column: "action", as: String.self),
+                    from: try row.decode(column: "from_status", as: String?.self).flatMap(ApplicationStatus.init(rawValue:)),
+                    to: try row.decode(column: "to_status", as: String?.self).flatMap(ApplicationStatus.init(rawValue:)),
+                    reason: try row.decode(column: "reason", as: String?.self),
+                    at: Clock.date(millis: try row.decode(column: "at", as: Int64.self)))
+            }
+        }
+    }
+
+    /// Upload metadata of an application.
+    public func attachments(tenantId: UUID, id: String) async throws -> [AttachmentInfo] {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT id, page_id, field_id, filename, content_type, size, sha512 FROM attachments
+                WHERE tenant_id = \(bind: tenantId.uuidString) AND application_id = \(bind: id) ORDER BY page_id, field_id
+                """).all().map(AttachmentRows.info)
+        }
+    }
+
+    /// One upload's metadata and bytes.
+    public func attachment(tenantId: UUID, applicationId: String, attachmentId: String) async throws -> (AttachmentInfo, Data)? {
+        try await database.read { sql in
+            guard let row = try await sql.raw("""
+                SELECT * FROM attachments WHERE tenant_id = \(bind: tenantId.uuidString) AND application_id = \(bind: applicationId)
+                AND id = \(bind: attachmentId)
+                """).all().first else { return nil }
+            return (try AttachmentRows.info(row), try row.decode(column: "data", as: Data.self))
+        }
+    }
+
+    static func accessHash(id: String, code: String) -> String { SecureToken.hash("\(id):\(code)") }
+
+    static func audit(
+        _ sql: any SQLDatabase, tenant: String, application: String, actor: Actor, action: String,
+        from: ApplicationStatus?, to: ApplicationStatus?, reason: String?, at: Int64
+    ) async throws {
+        try await sql.raw("""
+            INSERT INTO audit_events (id, tenant_id, application_id, actor_kind, actor_id, action, from_status, to_status, reason, at)
+            VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: tenant), \(bind: application), \(bind: actor.kind), \(bind: actor.id),
+                    \(bind: action), \(bind: from?.rawValue), \(bind: to?.rawValue), \(bind: reason), \(bind: at))
+            """).run()
+    }
+
+    static func record(_ row: any SQLRow) throws -> ApplicationRecord {
+        guard let status = ApplicationStatus(rawValue: try row.decode(column: "status", as: String.self)) else {
+            throw StorageError.corruptRow("applications.status")
+        }
+        return ApplicationRecord(
+            id: try row.decode(column: "id", as: String.self),
+            tenantId: UUID(uuidString: try row.decode(column: "tenant_id", as: String.self))!,
+            caseNumber: try row.decode(column: "case_number", as: String.self),
+            leikaKey: try row.decode(column: "leika_key", as: String.self),
+            assistantId: try row.decode(column: "assistant_id", as: String.self),
+            assistantVersion: try row.decode(column: "assistant_version", as: String.self),
+            status: status,
+            answers: try JSONDecoder().decode(Answers.self, from: Data(try row.decode(column: "answers", as: String.self).utf8)),
+            feeCents: try row.decode(column: "fee_cents", as: Int.self),
+            locale: try row.decode(column: "locale", as: String.self),
+            submittedAt: Clock.date(millis: try row.decode(column: "submitted_at", as: Int64.self)),
+            updatedAt: Clock.date(millis: try row.decode(column: "updated_at", as: Int64.self)),
+            acknowledgedAt: try row.decode(column: "acknowledged_at", as: Int64?.self).map(Clock.date(millis:)))
+    }
+}

@@ -1,0 +1,125 @@
+import AmtswegCore
+import Foundation
+import SQLKit
+
+/// Per-session state kept on the server; the cookie holds only a random token whose hash is the key.
+public struct SessionData: Codable, Sendable, Equatable {
+    /// Access codes of applications submitted in this session, shown once on the confirmation page.
+    public var receipts: [String: String] = [:]
+    /// Applications whose status this session may see after entering Vorgangsnummer and access code.
+    public var statusGrants: [String] = []
+
+    /// Empty session data.
+    public init() {}
+}
+
+/// A stored session.
+public struct SessionRecord: Sendable, Equatable {
+    /// SHA-256 of the cookie token.
+    public let idHash: String
+    /// The authority of a signed-in case worker; nil for citizens (their session is not bound to one authority).
+    public let tenantId: UUID?
+    /// The signed-in case worker.
+    public let userId: String?
+    /// Synchronizer token every form post must carry.
+    public let csrfToken: String
+    /// Further state.
+    public var data: SessionData
+    /// Creation time (ms), for the absolute timeout.
+    public let createdAt: Int64
+    /// Last use (ms), for the idle timeout.
+    public let lastSeenAt: Int64
+}
+
+/// Sessions in the database, so any instance can serve any request.
+public struct SessionRepository: Sendable {
+    let database: any Database
+    /// A session unused this long ends.
+    public let idleTimeoutMillis: Int64
+    /// A session ends this long after it started, used or not.
+    public let absoluteTimeoutMillis: Int64
+
+    /// Creates a repository with the given timeouts (defaults: 30 min idle, 12 h absolute).
+    public init(database: any Database, idleTimeoutMillis: Int64 = 30 * 60_000, absoluteTimeoutMillis: Int64 = 12 * 3_600_000) {
+        self.database = database
+        self.idleTimeoutMillis = idleTimeoutMillis
+        self.absoluteTimeoutMillis = absoluteTimeoutMillis
+    }
+
+    /// Starts a session; returns the cookie token (only its hash is stored) and the record.
+    public func create(tenantId: UUID? = nil, userId: String? = nil, data: SessionData = SessionData()) async throws -> (token: String, session: SessionRecord) {
+        let token = SecureToken.generate()
+        let now = Clock.millis()
+        let record = SessionRecord(
+            idHash: SecureToken.hash(token), tenantId: tenantId, userId: userId, csrfToken: SecureToken.generate(),
+            data: data, createdAt: now, lastSeenAt: now)
+        let encoded = try Self.encode(record.data)
+        try await database.write { sql in
+            try await sql.raw("""
+                INSERT INTO sessions (id_hash, tenant_id, user_id, csrf_token, data, created_at, last_seen_at)
+                VALUES (\(bind: record.idHash), \(bind: tenantId?.uuidString), \(bind: userId), \(bind: record.csrfToken),
+                        \(bind: encoded), \(bind: now), \(bind: now))
+                """).run()
+        }
+        return (token, record)
+    }
+
+    /// The live session for a cookie token; expired sessions are deleted and give nil. Refreshes the idle clock.
+    public func find(token: String, now: Int64 = Clock.millis()) async throws -> SessionRecord? {
+        let hash = SecureToken.hash(token)
+        let found = try await database.read { sql in
+            try await sql.raw("SELECT * FROM sessions WHERE id_hash = \(bind: hash)").all().first.map(Self.record)
+        }
+        guard let session = found else { return nil }
+        if now - session.lastSeenAt > idleTimeoutMillis || now - session.createdAt > absoluteTimeoutMillis {
+            try await delete(idHash: hash)
+            return nil
+        }
+        // Touch at most once a minute so reading pages does not turn into a write per request.
+        if now - session.lastSeenAt > 60_000 {
+            try await database.write { sql in
+                try await sql.raw("UPDATE sessions SET last_seen_at = \(bind: now) WHERE id_hash = \(bind: hash)").run()
+            }
+        }
+        return session
+    }
+
+    /// Replaces the session's data.
+    public func update(idHash: String, data: SessionData) async throws {
+        let encoded = try Self.encode(data)
+        try await database.write { sql in
+            try await sql.raw("UPDATE sessions SET data = \(bind: encoded) WHERE id_hash = \(bind: idHash)").run()
+        }
+    }
+
+    /// Ends a session.
+    public func delete(idHash: String) async throws {
+        try await database.write { sql in try await sql.raw("DELETE FROM sessions WHERE id_hash = \(bind: idHash)").run() }
+    }
+
+    /// Deletes sessions past either timeout; returns how many.
+    @discardableResult
+    public func purgeExpired(now: Int64 = Clock.millis()) async throws -> Int {
+        let idle = now - idleTimeoutMillis, absolute = now - absoluteTimeoutMillis
+        return try await database.write { sql in
+            let rows = try await sql.raw("SELECT id_hash FROM sessions WHERE last_seen_at < \(bind: idle) OR created_at < \(bind: absolute)").all()
+            try await sql.raw("DELETE FROM sessions WHERE last_seen_at < \(bind: idle) OR created_at < \(bind: absolute)").run()
+            return rows.count
+        }
+    }
+
+    static func encode(_ data: SessionData) throws -> String {
+        String(decoding: try JSONEncoder().encode(data), as: UTF8.self)
+    }
+
+    static func record(_ row: any SQLRow) throws -> SessionRecord {
+        let data = try JSONDecoder().decode(SessionData.self, from: Data(try row.decode(column: "data", as: String.self).utf8))
+        return SessionRecord(
+            idHash: try row.decode(column: "id_hash", as: String.self),
+            tenantId: try row.decode(column: "tenant_id", as: String?.self).flatMap(UUID.init(uuidString:)),
+            userId: try row.decode(column: "user_id", as: String?.self),
+            csrfToken: try row.decode(column: "csrf_token", as: String.self), data: data,
+            createdAt: try row.decode(column: "created_at", as: Int64.self),
+            lastSeenAt: try row.decode(column: "last_seen_at", as: Int64.self))
+    }
+}

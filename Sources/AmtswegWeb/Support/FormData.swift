@@ -1,0 +1,123 @@
+import AmtswegCore
+import Foundation
+import Hummingbird
+import MultipartKit
+import NIOCore
+import NIOHTTP1
+
+/// A parsed HTML form post: text values by name, files by name.
+public struct FormData: Sendable {
+    /// Text fields (the last value wins for repeated names).
+    public var values: [String: String] = [:]
+    /// File fields.
+    public var files: [String: UploadedFile] = [:]
+
+    /// Largest urlencoded form body accepted.
+    public static let maxURLEncodedBytes = 64 * 1024
+    /// Largest multipart body accepted (one 5 MB upload plus text).
+    public static let maxMultipartBytes = 6 * 1024 * 1024
+
+    /// Parses `application/x-www-form-urlencoded` text.
+    public static func parseURLEncoded(_ text: String) -> FormData {
+        var form = FormData()
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = decodeComponent(parts[0])
+            let value = parts.count > 1 ? decodeComponent(parts[1]) : ""
+            if let name { form.values[name] = value ?? "" }
+        }
+        return form
+    }
+
+    private static func decodeComponent(_ text: Substring) -> String? {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+
+    /// Reads and parses the body of `request` by its content type, enforcing the size limits (413 beyond them).
+    public static func read(_ request: inout Request) async throws -> FormData {
+        let contentType = request.headers[.contentType] ?? ""
+        if contentType.lowercased().hasPrefix("multipart/form-data") {
+            guard let boundary = boundary(in: contentType) else { throw HTTPError(.badRequest) }
+            let body = try await request.collectBody(upTo: maxMultipartBytes)
+            return try parseMultipart(body, boundary: boundary)
+        }
+        guard contentType.isEmpty || contentType.lowercased().hasPrefix("application/x-www-form-urlencoded") else {
+            throw HTTPError(.unsupportedMediaType)
+        }
+        let body = try await request.collectBody(upTo: maxURLEncodedBytes)
+        return parseURLEncoded(String(buffer: body))
+    }
+
+    /// The boundary parameter of a multipart content type.
+    static func boundary(in contentType: String) -> String? {
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let trimmed = parameter.trimmingCharacters(in: .whitespaces)
+            if trimmed.lowercased().hasPrefix("boundary=") {
+                let value = trimmed.dropFirst("boundary=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                return value.isEmpty || value.count > 200 ? nil : value
+            }
+        }
+        return nil
+    }
+
+    /// Parses a `multipart/form-data` body with MultipartKit; parts without a name are ignored.
+    public static func parseMultipart(_ body: ByteBuffer, boundary: String) throws -> FormData {
+        let parts: [MultipartPart]
+        do {
+            parts = try MultipartParser.collect(body: body, boundary: boundary)
+        } catch {
+            throw HTTPError(.badRequest)
+        }
+        var form = FormData()
+        for part in parts {
+            guard let disposition = part.headers.first(name: "Content-Disposition") else { continue }
+            let attributes = dispositionAttributes(disposition)
+            guard let name = attributes["name"] else { continue }
+            if let filename = attributes["filename"] {
+                form.files[name] = UploadedFile(filename: sanitisedFilename(filename), data: Data(buffer: part.body))
+            } else {
+                form.values[name] = String(buffer: part.body)
+            }
+        }
+        return form
+    }
+
+    static func dispositionAttributes(_ header: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for item in header.split(separator: ";").dropFirst() {
+            let pair = item.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2 else { continue }
+            let key = pair[0].trimmingCharacters(in: .whitespaces).lowercased()
+            var value = pair[1].trimmingCharacters(in: .whitespaces)
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+            result[key] = value
+        }
+        return result
+    }
+
+    /// A display-only file name: no path, no control characters, at most 120 characters.
+    static func sanitisedFilename(_ name: String) -> String {
+        let base = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        let cleaned = String(base.unicodeScalars.filter { !$0.properties.isDefaultIgnorableCodePoint && $0.properties.generalCategory != .control }.map(Character.init))
+        return String(cleaned.prefix(120))
+    }
+}
+
+extension MultipartParser {
+    /// Collects all parts of a complete body.
+    static func collect(body: ByteBuffer, boundary: String) throws -> [MultipartPart] {
+        let parser = MultipartParser(boundary: boundary)
+        var parts: [MultipartPart] = []
+        var headers = HTTPHeaders()
+        var data = ByteBuffer()
+        parser.onHeader = { name, value in headers.add(name: name, value: value) }
+        parser.onBody = { chunk in data.writeBuffer(&chunk) }
+        parser.onPartComplete = {
+            parts.append(MultipartPart(headers: headers, body: data))
+            headers = HTTPHeaders()
+            data = ByteBuffer()
+        }
+        try parser.execute(body)
+        return parts
+    }
+}

@@ -1,0 +1,129 @@
+import AmtswegCore
+import AmtswegStorage
+import Foundation
+import Logging
+import Mustache
+
+/// Everything the routes need, loaded once at start: storage, catalogue, assistants, templates and translators.
+public struct Portal: Sendable {
+    /// The database.
+    public let database: any Database
+    /// Repositories over the database.
+    public let tenants: TenantRepository
+    public let sessions: SessionRepository
+    public let drafts: DraftRepository
+    public let applications: ApplicationRepository
+    public let staff: StaffRepository
+    /// The OZG catalogue.
+    public let catalogue: ServiceCatalogue
+    /// Assistants by id.
+    public let assistants: [String: AssistantDefinition]
+    /// Offerings by LeiKa key (a Leistung may be offered by several authorities).
+    public let offerings: [String: [TenantService]]
+    /// Tenants by id.
+    public let tenantsById: [UUID: Tenant]
+    /// Templates.
+    let views: MustacheLibrary
+    /// Translators by locale.
+    let translators: [AppLocale: Translator]
+    /// Nested message trees for templates, by locale.
+    let messageTrees: [AppLocale: [String: Any]]
+    /// Whether cookies get the Secure flag (behind https).
+    public let secureCookies: Bool
+    /// Throttles guesses of access codes and passwords.
+    let throttle: AttemptThrottle
+    /// Pages whose HTML depends only on the locale, rendered once.
+    let staticPages: StaticPageCache
+    /// The OpenAPI document.
+    let openAPIDocument: String
+    /// The stylesheet.
+    let stylesheet: String
+
+    /// Loads resources and the tenant directory from `database`.
+    public static func load(database: any Database, secureCookies: Bool, logger: Logger) async throws -> Portal {
+        let catalogue = try ServiceCatalogue(json: BundledResources.data("data/ozg-katalog-2019.json"))
+        let assistants = try loadAssistants()
+        var catalogs: [AppLocale: MessageCatalog] = [:]
+        for locale in AppLocale.allCases {
+            catalogs[locale] = try MessageCatalog(locale: locale, json: BundledResources.data("i18n/\(locale.rawValue).json"))
+        }
+        try checkCatalogsComplete(catalogs)
+        var translators: [AppLocale: Translator] = [:]
+        var trees: [AppLocale: [String: Any]] = [:]
+        for (locale, catalog) in catalogs {
+            translators[locale] = Translator(catalog: catalog, fallback: catalogs[.fallback])
+            trees[locale] = nestedTree(catalog.messages)
+        }
+        let views = try await MustacheLibrary(directory: BundledResources.directory.appendingPathComponent("templates").path)
+        let tenantRepository = TenantRepository(database: database)
+        let tenantList = try await tenantRepository.all()
+        let offerings = Dictionary(grouping: try await tenantRepository.allOfferings().filter { assistants[$0.assistantId] != nil }, by: \.leikaKey)
+        return Portal(
+            database: database, tenants: tenantRepository, sessions: SessionRepository(database: database),
+            drafts: DraftRepository(database: database), applications: ApplicationRepository(database: database),
+            staff: StaffRepository(database: database), catalogue: catalogue, assistants: assistants, offerings: offerings,
+            tenantsById: Dictionary(uniqueKeysWithValues: tenantList.map { ($0.id, $0) }), views: views,
+            translators: translators, messageTrees: trees, secureCookies: secureCookies, throttle: AttemptThrottle(),
+            staticPages: StaticPageCache(),
+            openAPIDocument: String(decoding: try BundledResources.data("openapi.yaml"), as: UTF8.self),
+            stylesheet: String(decoding: try BundledResources.data("assets/amtsweg.css"), as: UTF8.self))
+    }
+
+    /// Every assistant definition shipped in `Resources/assistants`, checked.
+    public static func loadAssistants() throws -> [String: AssistantDefinition] {
+        let folder = BundledResources.directory.appendingPathComponent("assistants")
+        var result: [String: AssistantDefinition] = [:]
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() where file.hasSuffix(".json") {
+            let definition = try AssistantDefinition.load(json: Data(contentsOf: folder.appendingPathComponent(file)), source: "assistants/\(file)")
+            result[definition.id] = definition
+        }
+        return result
+    }
+
+    /// Fails when a locale lacks a key the German source catalog has.
+    static func checkCatalogsComplete(_ catalogs: [AppLocale: MessageCatalog]) throws {
+        guard let source = catalogs[.fallback] else { return }
+        for (locale, catalog) in catalogs where locale != .fallback {
+            let missing = Set(source.messages.keys).subtracting(catalog.messages.keys).sorted()
+            if !missing.isEmpty { throw CatalogError.missingKeys(locale: locale, keys: missing) }
+        }
+    }
+
+    static func nestedTree(_ flat: [String: String]) -> [String: Any] {
+        var root: [String: Any] = [:]
+        func insert(_ path: ArraySlice<Substring>, _ value: String, into node: inout [String: Any]) {
+            let key = String(path.first!)
+            if path.count == 1 { node[key] = value; return }
+            var child = node[key] as? [String: Any] ?? [:]
+            insert(path.dropFirst(), value, into: &child)
+            node[key] = child
+        }
+        for (key, value) in flat { insert(key.split(separator: ".")[...], value, into: &root) }
+        return root
+    }
+
+    /// The translator for `locale`.
+    func translator(_ locale: AppLocale) -> Translator { translators[locale]! }
+
+    /// The tenant offering `leikaKey` (the first, while Zuständigkeitsfinder is not yet built).
+    func offering(_ leikaKey: String) -> (TenantService, Tenant, AssistantDefinition)? {
+        guard let service = offerings[leikaKey]?.first, let tenant = tenantsById[service.tenantId],
+              let assistant = assistants[service.assistantId] else { return nil }
+        return (service, tenant, assistant)
+    }
+}
+
+/// HTML of pages that depend only on their locale, rendered on first use.
+final class StaticPageCache: Sendable {
+    private let pages = Mutex<[String: String]>([:])
+
+    /// The cached page for `key`, rendering it with `render` the first time.
+    func page(_ key: String, render: () throws -> String) rethrows -> String {
+        if let cached = pages.withLock({ $0[key] }) { return cached }
+        let html = try render()
+        pages.withLock { $0[key] = html }
+        return html
+    }
+}
+
+import Synchronization

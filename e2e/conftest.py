@@ -1,0 +1,175 @@
+"""Fixtures for Amtsweg's browser tests.
+
+- `server`: starts `$AMTSWEG_BIN serve --demo` on a free loopback port with a fresh SQLite
+  database and yields its base URL.
+- `driver`: Debian's headless Chromium through Selenium 4 and Debian's chromedriver.
+- `check_axe(driver)`: runs axe-core (WCAG 2.0/2.1 A and AA rules) on the current page and
+  fails with a readable list of violations.
+
+Run with `python3 -m pytest -q e2e` (scripts/test.sh does, after building).
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+# Selenium Manager must never try to download a driver or browser (no internet here).
+os.environ.setdefault("SE_OFFLINE", "true")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def amtsweg_bin() -> pathlib.Path:
+    path = pathlib.Path(os.environ.get("AMTSWEG_BIN", ".build/debug/amtsweg"))
+    if not path.is_absolute():
+        path = REPO_ROOT / path
+    return path
+
+
+def _tail(path: pathlib.Path, lines: int = 60) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as e:
+        return f"(no log: {e})"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """Base URL (http://127.0.0.1:PORT) of a demo server on a fresh SQLite database."""
+    binary = amtsweg_bin()
+    if not binary.is_file():
+        pytest.fail(f"server binary {binary} not found: build first (swift build) or set AMTSWEG_BIN")
+
+    tmp = tmp_path_factory.mktemp("server")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = tmp / "server.log"
+    env = dict(os.environ, AMTSWEG_DATABASE_URL=f"sqlite:{tmp / 'e2e.sqlite'}")
+    cmd = [str(binary), "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)]
+
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited with {proc.returncode} during startup; log tail:\n"
+                            f"{_tail(log_path)}")
+            try:
+                if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server not ready within 60 s; log tail:\n{_tail(log_path)}")
+            time.sleep(0.25)
+
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        print(f"\nserver log: {log_path}")
+
+
+def make_driver():
+    """A headless Debian Chromium controlled by Debian's chromedriver (German UI language)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                "--window-size=1280,1000", "--lang=de-DE"):
+        options.add_argument(arg)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "de-DE,de"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(60)
+    # No implicit wait: tests use explicit waits (WebDriverWait).
+    return driver
+
+
+@pytest.fixture(scope="session")
+def driver():
+    d = make_driver()
+    try:
+        yield d
+    finally:
+        d.quit()
+
+
+def _axe_source() -> str:
+    """axe.min.js as shipped inside the axe-playwright-python package (installed --no-deps)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("axe_playwright_python")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("axe-playwright-python is not installed (run scripts/setup-debian.sh)")
+    path = pathlib.Path(list(spec.submodule_search_locations)[0]) / "axe.min.js"
+    return path.read_text(encoding="utf-8")
+
+
+_AXE_SOURCE: str | None = None
+
+_AXE_RUN = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})
+  .then(r => done({violations: r.violations.map(v => ({
+      id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+      nodes: v.nodes.map(n => ({target: n.target, html: n.html, summary: n.failureSummary}))
+  }))}))
+  .catch(e => done({error: String(e && e.stack || e)}));
+"""
+
+
+def format_violations(url: str, violations: list) -> str:
+    lines = [f"{len(violations)} axe violation(s) on {url}:"]
+    for v in violations:
+        lines.append(f"- {v['id']} [{v['impact']}] {v['help']} ({v['helpUrl']})")
+        for n in v["nodes"]:
+            lines.append(f"    target {n['target']}: {n['html'][:200]}")
+            if n.get("summary"):
+                lines.append("      " + n["summary"].replace("\n", "\n      "))
+    return "\n".join(lines)
+
+
+def run_axe(driver) -> list:
+    """Injects axe-core into the current page (once per page) and returns its violations."""
+    global _AXE_SOURCE
+    if _AXE_SOURCE is None:
+        _AXE_SOURCE = _axe_source()
+    # execute_script runs through DevTools (Runtime.callFunctionOn), which the page's
+    # Content-Security-Policy does not govern, so no CSP bypass is needed.
+    if not driver.execute_script("return typeof window.axe !== 'undefined'"):
+        driver.execute_script(_AXE_SOURCE)
+    result = driver.execute_async_script(_AXE_RUN, AXE_TAGS)
+    if result.get("error"):
+        raise AssertionError(f"axe failed on {driver.current_url}: {result['error']}")
+    return result["violations"]
+
+
+def check_axe(driver) -> None:
+    """Asserts that axe-core finds no WCAG 2.1 A/AA violation on the current page."""
+    violations = run_axe(driver)
+    assert not violations, format_violations(driver.current_url, violations)

@@ -146,7 +146,7 @@ run_step() { # name cmd...
   fi
 }
 
-say "database: ${db_url%%\?*}"
+say "database: $(printf '%s' "${db_url%%\?*}" | sed -E 's#//([^:/@]*):[^/]*@#//\1:***@#')"
 run_step migrate "$bin" migrate
 run_step demo "$bin" demo
 seed=$work/seed.txt
@@ -290,4 +290,8 @@ record "$sub"
 
 kill -0 "$server_pid" 2>/dev/null || die "server died during the benchmark (log: $logs/server.log)"
 stop_server
-say "done"
+# keep the kept server log small if the server logs every request
+if [[ $(stat -c %s "$logs/server.log" 2>/dev/null || echo 0) -gt 10485760 ]]; then
+  tail -c 1048576 "$logs/server.log" >"$logs/server.log.tail" && mv "$logs/server.log.tail" "$logs/server.log"
+fi
+say "done; results in $results, logs in $logs/"

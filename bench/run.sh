@@ -210,7 +210,11 @@ report=$out/report.md
     echo "## $(label "$b")"
     echo
     if [[ ${status[$b]} != ok ]] || [[ ! -s $res ]] || ! grep -q '^RESULT submit ' "$res"; then
-      echo "**not measured: ${status[$b]}** (logs: $out/$b/)"
+      if [[ -d $out/$b ]]; then
+        echo "**not measured: ${status[$b]}** (logs: $out/$b/)"
+      else
+        echo "**not measured: ${status[$b]}**"
+      fi
       targets+=("| $(label "$b"): benchmark ran | ${status[$b]} | FAIL |")
       overall=1
       continue

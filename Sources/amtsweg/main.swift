@@ -1,1 +1,135 @@
-print("x")
+import AmtswegCore
+import AmtswegStorage
+import AmtswegWeb
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+
+/// Options every command that touches the database shares.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "Database URL (sqlite:PATH or postgres://…); default from AMTSWEG_DATABASE_URL, else sqlite:data/amtsweg.sqlite.")
+    var database: String?
+
+    /// Opens and migrates the configured database.
+    func open(logger: Logger) async throws -> any Database {
+        let text = database ?? ProcessInfo.processInfo.environment["AMTSWEG_DATABASE_URL"] ?? "sqlite:data/amtsweg.sqlite"
+        let url: DatabaseURL
+        do { url = try DatabaseURL(parsing: text) } catch { throw ValidationError("AMTSWEG_DATABASE_URL: \(error)") }
+        let db = try await DatabaseFactory.open(url, logger: logger)
+        let applied = try await Migrator.migrate(db)
+        if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+        return db
+    }
+}
+
+/// The Amtsweg command line: one binary for everything an operator does.
+@main
+struct Amtsweg: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "amtsweg", abstract: "Amtsweg – online services for public administration.",
+        subcommands: [Serve.self, Migrate.self, Demo.self, BenchSeed.self])
+
+    static func makeLogger() -> Logger {
+        LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+        return Logger(label: "amtsweg")
+    }
+}
+
+/// `amtsweg serve`: runs the portal.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start the web server (migrates first).")
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8080
+    @Flag(help: "Load the demo authority Stadt Musterstadt before starting.") var demo = false
+    @Flag(help: "Mark cookies Secure and send HSTS (when served over https).") var secureCookies = false
+    @OptionGroup var options: DatabaseOptions
+
+    func run() async throws {
+        let logger = Amtsweg.makeLogger()
+        let database = try await options.open(logger: logger)
+        do {
+            if demo { try await DemoData.load(into: database) }
+            let secure = secureCookies || ProcessInfo.processInfo.environment["AMTSWEG_SECURE_COOKIES"] == "1"
+            let portal = try await Portal.load(database: database, secureCookies: secure, logger: logger)
+            let app = AmtswegApplication.build(portal: portal, host: host, port: port, logger: logger)
+            print("Amtsweg läuft auf http://\(host):\(port)/")
+            try await app.runService()
+        } catch {
+            logger.critical("startup failed", metadata: ["error": "\(error)"])
+            await database.shutdown()
+            throw error
+        }
+        await database.shutdown()
+    }
+}
+
+/// `amtsweg migrate`: applies pending schema migrations.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations.")
+    @OptionGroup var options: DatabaseOptions
+
+    func run() async throws {
+        let database = try await options.open(logger: Amtsweg.makeLogger())
+        print("schema version \(try await Migrator.currentVersion(database) ?? 0)")
+        await database.shutdown()
+    }
+}
+
+/// `amtsweg demo`: loads the demo authority and prints a new API key for it.
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Load the demo authority Stadt Musterstadt and print a new API key.")
+    @OptionGroup var options: DatabaseOptions
+
+    func run() async throws {
+        let database = try await options.open(logger: Amtsweg.makeLogger())
+        let tenant = try await DemoData.load(into: database)
+        let key = try await StaffRepository(database: database).createAPIKey(tenantId: tenant.id, label: "demo")
+        print("tenant \(tenant.name) ARS \(tenant.ars)")
+        print("case worker \(DemoData.username) / \(DemoData.password)")
+        print("api key \(key.key)")
+        await database.shutdown()
+    }
+}
+
+/// `amtsweg bench-seed`: creates sessions with complete drafts for the submission benchmark.
+struct BenchSeed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench-seed", abstract: "Create sessions with complete drafts for bench/.")
+    @Option(help: "Number of drafts.") var drafts = 1000
+    @Option(help: "Output file: one 'SESSION CSRF DRAFT' line per draft; FILE.page gets the same lines.") var out: String
+    @OptionGroup var options: DatabaseOptions
+
+    func run() async throws {
+        let database = try await options.open(logger: Amtsweg.makeLogger())
+        let tenant = try await DemoData.load(into: database)
+        let assistant = try Portal.loadAssistants()["geburtsurkunde"]!
+        let sessions = SessionRepository(database: database, idleTimeoutMillis: 24 * 3_600_000, absoluteTimeoutMillis: 24 * 3_600_000)
+        let draftRepository = DraftRepository(database: database)
+        var lines: [String] = []
+        var remaining = drafts
+        while remaining > 0 {
+            let chunk = min(remaining, 500)
+            let created = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<chunk {
+                    group.addTask {
+                        let (token, session) = try await sessions.create()
+                        let draft = try await draftRepository.create(
+                            tenantId: tenant.id, sessionHash: session.idHash, leikaKey: assistant.leikaKey, assistant: assistant, locale: "de")
+                        try await draftRepository.savePage(
+                            draft: draft, pageId: "contact", values: DemoData.completeAnswers.pages["contact"]!, files: [:],
+                            answers: DemoData.completeAnswers)
+                        return "\(token) \(session.csrfToken) \(draft.id)"
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            lines += created
+            remaining -= chunk
+        }
+        let text = lines.joined(separator: "\n") + "\n"
+        try text.write(toFile: out, atomically: true, encoding: .utf8)
+        try text.write(toFile: out + ".page", atomically: true, encoding: .utf8)
+        print("seeded \(lines.count) drafts")
+        await database.shutdown()
+    }
+}

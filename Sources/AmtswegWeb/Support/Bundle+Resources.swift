@@ -4,7 +4,8 @@ import Foundation
 enum BundledResources {
     /// The resource directory (templates, catalogs, assistants, data, assets).
     static var directory: URL {
-        Bundle.module.resourceURL!.appendingPathComponent("Resources")
+        // SwiftPM copies the folder as "Resources" into the bundle; its location inside differs between platforms.
+        Bundle.module.url(forResource: "Resources", withExtension: nil)!
     }
 
     /// The bytes of a resource at `path` below the resource directory.

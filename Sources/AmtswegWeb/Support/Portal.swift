@@ -27,7 +27,7 @@ public struct Portal: Sendable {
     /// Translators by locale.
     let translators: [AppLocale: Translator]
     /// Nested message trees for templates, by locale.
-    let messageTrees: [AppLocale: [String: Any]]
+    let messageTrees: [AppLocale: MessageTree]
     /// Whether cookies get the Secure flag (behind https).
     public let secureCookies: Bool
     /// Throttles guesses of access codes and passwords.
@@ -49,10 +49,10 @@ public struct Portal: Sendable {
         }
         try checkCatalogsComplete(catalogs)
         var translators: [AppLocale: Translator] = [:]
-        var trees: [AppLocale: [String: Any]] = [:]
+        var trees: [AppLocale: MessageTree] = [:]
         for (locale, catalog) in catalogs {
             translators[locale] = Translator(catalog: catalog, fallback: catalogs[.fallback])
-            trees[locale] = nestedTree(catalog.messages)
+            trees[locale] = MessageTree(value: nestedTree(catalog.messages))
         }
         let views = try await MustacheLibrary(directory: BundledResources.directory.appendingPathComponent("templates").path)
         let tenantRepository = TenantRepository(database: database)
@@ -127,3 +127,10 @@ final class StaticPageCache: Sendable {
 }
 
 import Synchronization
+
+/// A catalog as nested dictionaries, for `{{t.section.key}}` lookups in templates.
+// @unchecked: built once at start and never mutated; it holds only Strings and nested [String: Any] of Strings.
+struct MessageTree: @unchecked Sendable {
+    /// The nested dictionary.
+    let value: [String: Any]
+}

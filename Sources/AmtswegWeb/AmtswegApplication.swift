@@ -1,0 +1,31 @@
+import AmtswegCore
+import AmtswegStorage
+import Hummingbird
+import Logging
+
+/// Builds the HTTP application: middleware, all route areas, on one router.
+public enum AmtswegApplication {
+    /// The router with every route, for the server and for tests.
+    public static func router(portal: Portal) -> Router<AppRequestContext> {
+        let router = Router(context: AppRequestContext.self)
+        router.add(middleware: SecurityHeadersMiddleware(https: portal.secureCookies))
+        router.add(middleware: ErrorMiddleware(portal: portal))
+        OperationsRoutes(portal: portal).register(on: router)
+        APIRoutes(portal: portal).register(on: router)
+        for locale in AppLocale.allCases {
+            PortalRoutes(portal: portal).register(on: router, locale: locale)
+            AssistantRoutes(portal: portal).register(on: router, locale: locale)
+            StatusRoutes(portal: portal).register(on: router, locale: locale)
+            BackofficeRoutes(portal: portal).register(on: router, locale: locale)
+        }
+        return router
+    }
+
+    /// The application listening on `host:port`.
+    public static func build(portal: Portal, host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
+        Application(
+            router: router(portal: portal),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            logger: logger)
+    }
+}

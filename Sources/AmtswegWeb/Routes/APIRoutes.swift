@@ -1,0 +1,208 @@
+import AmtswegCore
+import AmtswegStorage
+import Foundation
+import Hummingbird
+
+/// The specialist-system API: pull applications, acknowledge, post status; authenticated by per-authority API key.
+struct APIRoutes {
+    let portal: Portal
+
+    /// The JSON shape of an application (see openapi.yaml).
+    struct ApplicationDTO: Encodable {
+        struct TenantRef: Encodable { let ars: String; let name: String }
+        struct ServiceRef: Encodable { let leikaKey: String; let assistantId: String; let assistantVersion: String }
+        struct Fee: Encodable { let amountCents: Int; let currency = "EUR" }
+        struct HistoryEntry: Encodable { let at: Date; let from: String?; let to: String; let actor: String; let reason: String? }
+        let id: String
+        let caseNumber: String
+        let tenant: TenantRef
+        let service: ServiceRef
+        let status: String
+        let submittedAt: Date
+        let acknowledgedAt: Date?
+        let locale: String
+        let fee: Fee
+        let data: [String: JSONValue]
+        let fields: [StructuredField]
+        let attachments: [AttachmentInfo]
+        let history: [HistoryEntry]
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(caseNumber, forKey: .caseNumber)
+            try container.encode(tenant, forKey: .tenant)
+            try container.encode(service, forKey: .service)
+            try container.encode(status, forKey: .status)
+            try container.encode(submittedAt, forKey: .submittedAt)
+            try container.encode(acknowledgedAt, forKey: .acknowledgedAt)
+            try container.encode(locale, forKey: .locale)
+            try container.encode(fee, forKey: .fee)
+            try container.encode(data, forKey: .data)
+            try container.encode(fields, forKey: .fields)
+            try container.encode(attachments, forKey: .attachments)
+            try container.encode(history, forKey: .history)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, caseNumber, tenant, service, status, submittedAt, acknowledgedAt, locale, fee, data, fields, attachments, history
+        }
+    }
+
+    struct StatusRequest: Decodable {
+        let status: String
+        let reason: String?
+    }
+
+    func register(on router: Router<AppRequestContext>) {
+        router.get("/api/v1/applications") { request, _ in try await list(request) }
+        router.get("/api/v1/applications/:id") { request, context in try await get(request, context) }
+        router.post("/api/v1/applications/:id/acknowledge") { request, context in try await acknowledge(request, context) }
+        router.post("/api/v1/applications/:id/status") { request, context in try await status(request, context) }
+        router.get("/api/v1/applications/:id/attachments/:attachment") { request, context in try await attachment(request, context) }
+    }
+
+    /// The tenant and key id of the Bearer key, or a thrown 401.
+    private func authenticate(_ request: Request) async throws -> (UUID, String) {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { throw APIFailure.unauthorized }
+        let key = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        guard key.hasPrefix("aw_"), key.count < 100, let resolved = try await portal.staff.resolveAPIKey(key) else { throw APIFailure.unauthorized }
+        return (resolved.tenantId, resolved.keyId)
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        let (tenant, _) = try await authenticate(request)
+        let query = request.uri.queryParameters
+        var status: ApplicationStatus?
+        if let raw = query["status"] {
+            guard let parsed = ApplicationStatus(rawValue: String(raw)) else { throw APIFailure.invalid("status", "must be one of received, in_progress, completed, rejected") }
+            status = parsed
+        }
+        var acknowledged: Bool?
+        if let raw = query["acknowledged"] {
+            guard raw == "true" || raw == "false" else { throw APIFailure.invalid("acknowledged", "must be true or false") }
+            acknowledged = raw == "true"
+        }
+        var limit = 50
+        if let raw = query["limit"] {
+            guard let parsed = Int(String(raw)), (1...200).contains(parsed) else { throw APIFailure.invalid("limit", "must be an integer from 1 to 200") }
+            limit = parsed
+        }
+        let rows = try await portal.applications.list(tenantId: tenant, status: status, acknowledged: acknowledged, limit: limit)
+        var items: [ApplicationDTO] = []
+        for row in rows { items.append(try await dto(row)) }
+        return try json(["items": items])
+    }
+
+    func get(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (tenant, keyId) = try await authenticate(request)
+        let application = try await find(tenant, context)
+        try await portal.applications.recordAccess(tenantId: tenant, id: application.id, actor: Actor(kind: "api", id: keyId))
+        return try json(try await dto(application))
+    }
+
+    func acknowledge(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (tenant, keyId) = try await authenticate(request)
+        let application = try await find(tenant, context)
+        let updated = try await portal.applications.acknowledge(tenantId: tenant, id: application.id, actor: Actor(kind: "api", id: keyId))
+        return try json(try await dto(updated))
+    }
+
+    func status(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        var request = request
+        let (tenant, keyId) = try await authenticate(request)
+        let application = try await find(tenant, context)
+        guard (request.headers[.contentType] ?? "").lowercased().hasPrefix("application/json") else { throw APIFailure.unsupportedMediaType }
+        let body = try await request.collectBody(upTo: 64 * 1024)
+        let change: StatusRequest
+        do {
+            change = try JSONDecoder().decode(StatusRequest.self, from: Data(buffer: body))
+        } catch {
+            throw APIFailure.invalid("body", "must be a JSON object with status and optional reason")
+        }
+        guard let target = ApplicationStatus(rawValue: change.status), target != .received else {
+            throw APIFailure.invalid("status", "must be one of in_progress, completed, rejected")
+        }
+        do {
+            let updated = try await portal.applications.transition(
+                tenantId: tenant, id: application.id, to: target, reason: change.reason, actor: Actor(kind: "api", id: keyId))
+            return try json(try await dto(updated))
+        } catch TransitionError.reasonRequired {
+            throw APIFailure.invalid("reason", "is required when rejecting")
+        } catch TransitionError.reasonTooLong {
+            throw APIFailure.invalid("reason", "must be at most 2000 characters")
+        } catch let TransitionError.notAllowed(from, to) {
+            throw APIFailure.conflict("A transition from \(from.rawValue) to \(to.rawValue) is not allowed.")
+        }
+    }
+
+    func attachment(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (tenant, keyId) = try await authenticate(request)
+        let application = try await find(tenant, context)
+        guard let attachmentId = context.parameters.get("attachment"),
+              let (info, data) = try await portal.applications.attachment(tenantId: tenant, applicationId: application.id, attachmentId: attachmentId)
+        else { throw APIFailure.notFound }
+        try await portal.applications.recordAccess(tenantId: tenant, id: application.id, actor: Actor(kind: "api", id: keyId))
+        return Response(status: .ok, headers: [.contentType: info.contentType, .contentDisposition: "attachment"],
+                        body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+
+    private func find(_ tenant: UUID, _ context: AppRequestContext) async throws -> ApplicationRecord {
+        guard let id = context.parameters.get("id"), let application = try await portal.applications.find(tenantId: tenant, id: id) else {
+            throw APIFailure.notFound
+        }
+        return application
+    }
+
+    private func dto(_ application: ApplicationRecord) async throws -> ApplicationDTO {
+        let tenant = portal.tenantsById[application.tenantId]
+        let fields = portal.assistants[application.assistantId].map { StructuredData.fields(of: application.answers, definition: $0) } ?? []
+        let history = try await portal.applications.history(tenantId: application.tenantId, id: application.id).compactMap { event -> ApplicationDTO.HistoryEntry? in
+            guard let to = event.to else { return nil }
+            return .init(at: event.at, from: event.from?.rawValue, to: to.rawValue, actor: event.actorKind, reason: event.reason)
+        }
+        return ApplicationDTO(
+            id: application.id, caseNumber: application.caseNumber, tenant: .init(ars: tenant?.ars ?? "", name: tenant?.name ?? ""),
+            service: .init(leikaKey: application.leikaKey, assistantId: application.assistantId, assistantVersion: application.assistantVersion),
+            status: application.status.rawValue, submittedAt: application.submittedAt, acknowledgedAt: application.acknowledgedAt,
+            locale: application.locale, fee: .init(amountCents: application.feeCents), data: StructuredData.nested(fields), fields: fields,
+            attachments: try await portal.applications.attachments(tenantId: application.tenantId, id: application.id), history: history)
+    }
+
+    private func json(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
+    }
+}
+
+/// API failures, each answered as problem details.
+enum APIFailure: Error, HTTPResponseError {
+    case unauthorized
+    case notFound
+    case unsupportedMediaType
+    case invalid(String, String)
+    case conflict(String)
+
+    var status: HTTPResponse.Status {
+        switch self {
+        case .unauthorized: return .unauthorized
+        case .notFound: return .notFound
+        case .unsupportedMediaType: return .unsupportedMediaType
+        case .invalid: return .unprocessableContent
+        case .conflict: return .conflict
+        }
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        switch self {
+        case .invalid(let field, let message):
+            return Problem(status: status, detail: "\(field) \(message)", errors: [.init(field: field, message: message)]).response()
+        case .conflict(let detail):
+            return Problem(status: status, detail: detail).response()
+        default:
+            return Problem(status: status, detail: Problem.defaultDetail(status)).response()
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import AmtswegCore
+import AmtswegStorage
+import Foundation
+import Hummingbird
+
+/// The guided application: one page per topic, check answers, submit, confirmation and receipt.
+struct AssistantRoutes {
+    let portal: Portal
+
+    func register(on router: Router<AppRequestContext>, locale: AppLocale) {
+        let prefix = "/\(locale.rawValue)/antrag/:draft"
+        router.get("\(prefix)/pruefen") { request, context in try await checkPage(request, context, locale: locale) }
+        router.post("\(prefix)/absenden") { request, context in try await submit(request, context, locale: locale) }
+        router.get("\(prefix)/:page") { request, context in try await showPage(request, context, locale: locale) }
+        router.post("\(prefix)/:page") { request, context in try await savePage(request, context, locale: locale) }
+        router.get("/\(locale.rawValue)/vorgang/:application/bestaetigung") { request, context in
+            try await confirmation(request, context, locale: locale)
+        }
+        router.get("/\(locale.rawValue)/vorgang/:application/bestaetigung.pdf") { request, context in
+            try await receipt(request, context, locale: locale)
+        }
+    }
+
+    /// The draft named in the URL, its assistant and the session owning it; 404 for anyone else.
+    private func load(_ request: Request, _ context: AppRequestContext) async throws -> (DraftRecord, AssistantDefinition, SessionRecord) {
+        guard let draftId = context.parameters.get("draft"), let (_, session) = try await portal.session(of: request),
+              let draft = try await portal.drafts.find(id: draftId, sessionHash: session.idHash),
+              let assistant = portal.assistants[draft.assistantId]
+        else { throw HTTPError(.notFound) }
+        return (draft, assistant, session)
+    }
+
+    func showPage(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
+        let (draft, assistant, session) = try await load(request, context)
+        guard let pageId = context.parameters.get("page"), let page = assistant.page(pageId) else { throw HTTPError(.notFound) }
+        let flow = AssistantFlow(definition: assistant)
+        guard flow.isVisible(page.id, answers: draft.answers) else {
+            return Portal.redirect(nextLocation(draft: draft, flow: flow, locale: locale))
+        }
+        let attachments = page.hasFileField ? try await portal.drafts.attachments(draftId: draft.id, tenantId: draft.tenantId) : []
+        return render(page: page, draft: draft, assistant: assistant, session: session, locale: locale,
+                      values: draft.answers.pages[page.id] ?? [:], rawInput: nil, errors: [], attachments: attachments,
+                      returnToCheck: request.uri.queryParameters["return"] == "check")
+    }
+
+    func savePage(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
+        var request = request
+        let (draft, assistant, session) = try await load(request, context)
+        guard let pageId = context.parameters.get("page"), let page = assistant.page(pageId) else { throw HTTPError(.notFound) }
+        let form = try await FormData.read(&request)
+        try portal.checkCSRF(request, form: form, session: session)
+        let flow = AssistantFlow(definition: assistant)
+        guard flow.isVisible(page.id, answers: draft.answers) else {
+            return Portal.redirect(nextLocation(draft: draft, flow: flow, locale: locale))
+        }
+        let returnToCheck = form.values["_return"] == "check"
+        let existing = draft.answers.pages[page.id] ?? [:]
+        let validation = PageValidator().validate(page: page, input: form.values, uploads: form.files, existing: existing)
+        guard validation.isValid else {
+            let attachments = page.hasFileField ? try await portal.drafts.attachments(draftId: draft.id, tenantId: draft.tenantId) : []
+            return render(page: page, draft: draft, assistant: assistant, session: session, locale: locale, values: existing,
+                          rawInput: validation.rawInput, errors: validation.errors, attachments: attachments,
+                          returnToCheck: returnToCheck, status: .unprocessableContent)
+        }
+        var answers = draft.answers
+        answers.set(page: page.id, values: validation.values)
+        // Answers to pages that the new answer hides are dropped, so they are never submitted.
+        answers.keepOnly(pages: Set(flow.visiblePages(for: answers).map(\.id)))
+        try await portal.drafts.savePage(draft: draft, pageId: page.id, values: validation.values, files: validation.files, answers: answers)
+        let next: String
+        if returnToCheck, flow.isComplete(answers) {
+            next = "/\(locale.rawValue)/antrag/\(draft.id)/pruefen"
+        } else if let following = flow.page(after: page.id, answers: answers) {
+            next = "/\(locale.rawValue)/antrag/\(draft.id)/\(following.id)\(returnToCheck ? "?return=check" : "")"
+        } else {
+            next = "/\(locale.rawValue)/antrag/\(draft.id)/pruefen"
+        }
+        return Portal.redirect(next)
+    }
+
+    private func nextLocation(draft: DraftRecord, flow: AssistantFlow, locale: AppLocale) -> String {
+        if let missing = flow.firstUnansweredPage(draft.answers) { return "/\(locale.rawValue)/antrag/\(draft.id)/\(missing.id)" }
+        return "/\(locale.rawValue)/antrag/\(draft.id)/pruefen"
+    }
+
+    private func render(
+        page: PageDefinition, draft: DraftRecord, assistant: AssistantDefinition, session: SessionRecord, locale: AppLocale,
+        values: [String: String], rawInput: [String: String]?, errors: [FieldError], attachments: [AttachmentInfo],
+        returnToCheck: Bool, status: HTTPResponse.Status = .ok
+    ) -> Response {
+        let t = portal.translator(locale)
+        let flow = AssistantFlow(definition: assistant)
+        let viewModel = QuestionViewModel(page: page, translator: t)
+        let visible = flow.visiblePages(for: draft.answers)
+        let position = (visible.firstIndex { $0.id == page.id } ?? 0) + 1
+        let back: String
+        if returnToCheck {
+            back = "/\(locale.rawValue)/antrag/\(draft.id)/pruefen"
+        } else if let previous = flow.page(before: page.id, answers: draft.answers) {
+            back = "/\(locale.rawValue)/antrag/\(draft.id)/\(previous.id)"
+        } else {
+            back = "/\(locale.rawValue)/leistungen/\(draft.leikaKey)"
+        }
+        let errorList = errors.map { ["href": "#\($0.anchor)", "message": viewModel.message(for: $0)] }
+        return portal.page(
+            "question", locale: locale, path: "/antrag/\(draft.id)/\(page.id)\(returnToCheck ? "?return=check" : "")",
+            title: page.title.text(locale),
+            model: [
+                "serviceTitle": assistant.title.text(locale), "intro": page.intro?.text(locale) ?? "",
+                "fields": viewModel.fields(values: values, rawInput: rawInput, errors: errors, attachments: attachments),
+                "errors": errorList, "hasErrors": !errors.isEmpty, "multipart": page.hasFileField,
+                "action": "/\(locale.rawValue)/antrag/\(draft.id)/\(page.id)", "backHref": back,
+                "returnToCheck": returnToCheck, "singleRadio": page.fields.count == 1 && page.fields[0].kind == .radio,
+                "progress": t("question.progress", ["current": String(position), "total": String(visible.count)]),
+            ],
+            status: status, csrf: session.csrfToken, tenant: portal.tenantsById[draft.tenantId], hasErrors: !errors.isEmpty)
+    }
+
+    func checkPage(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
+        let (draft, assistant, session) = try await load(request, context)
+        let flow = AssistantFlow(definition: assistant)
+        if let missing = flow.firstUnansweredPage(draft.answers) {
+            return Portal.redirect("/\(locale.rawValue)/antrag/\(draft.id)/\(missing.id)")
+        }
+        let t = portal.translator(locale)
+        let attachments = try await portal.drafts.attachments(draftId: draft.id, tenantId: draft.tenantId)
+        let lines = AnswerPresenter(definition: assistant, translator: t).lines(draft.answers, attachments: attachments)
+        let rows = lines.map { line -> [String: Any] in
+            ["label": line.label, "value": line.value, "href": "/\(locale.rawValue)/antrag/\(draft.id)/\(line.pageId)?return=check"]
+        }
+        guard let offering = portal.offerings[draft.leikaKey]?.first(where: { $0.tenantId == draft.tenantId }) else { throw HTTPError(.notFound) }
+        let fee = flow.fee(for: draft.answers, schedule: offering.fee)
+        let last = flow.visiblePages(for: draft.answers).last!
+        return portal.page(
+            "check", locale: locale, path: "/antrag/\(draft.id)/pruefen", title: t("check.title"),
+            model: [
+                "serviceTitle": assistant.title.text(locale), "rows": rows, "fee": t.euros(cents: fee),
+                "submitAction": "/\(locale.rawValue)/antrag/\(draft.id)/absenden",
+                "backHref": "/\(locale.rawValue)/antrag/\(draft.id)/\(last.id)",
+                "authority": portal.tenantsById[draft.tenantId]?.name ?? "",
+            ],
+            csrf: session.csrfToken, tenant: portal.tenantsById[draft.tenantId])
+    }
+
+    func submit(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
+        var request = request
+        let (draft, assistant, session) = try await load(request, context)
+        let form = try await FormData.read(&request)
+        try portal.checkCSRF(request, form: form, session: session)
+        let flow = AssistantFlow(definition: assistant)
+        if let missing = flow.firstUnansweredPage(draft.answers) {
+            return Portal.redirect("/\(locale.rawValue)/antrag/\(draft.id)/\(missing.id)")
+        }
+        guard let offering = portal.offerings[draft.leikaKey]?.first(where: { $0.tenantId == draft.tenantId }) else { throw HTTPError(.notFound) }
+        var answers = draft.answers
+        answers.keepOnly(pages: Set(flow.visiblePages(for: answers).map(\.id)))
+        let fee = flow.fee(for: answers, schedule: offering.fee)
+        let receipt = try await portal.applications.submit(draftId: draft.id, sessionHash: session.idHash, answers: answers, feeCents: fee)
+        var data = session.data
+        data.receipts[receipt.applicationId] = receipt.accessCode
+        if data.receipts.count > 20 { data.receipts.removeValue(forKey: data.receipts.keys.sorted().first!) }
+        try await portal.sessions.update(idHash: session.idHash, data: data)
+        context.logger.info("application submitted", metadata: ["application": "\(receipt.applicationId)", "service": "\(draft.leikaKey)"])
+        return Portal.redirect("/\(locale.rawValue)/vorgang/\(receipt.applicationId)/bestaetigung")
+    }
+
+    func confirmation(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
+        guard let id = context.parameters.get("application"), let (_, session) = try await portal.session(of: request),
+              let accessCode = session.data.receipts[id], let application = try await portal.applications.findForCitizen(id: id),
+              let assistant = portal.assistants[application.assistantId]
+        else { throw HTTPError(.notFound) }
+        let t = portal.translator(locale)
+        let tenant = portal.tenantsById[application.tenantId]
+        return portal.page(
+            "confirmation", locale: locale, path: "/vorgang/\(id)/bestaetigung", title: t("confirmation.title"),
+            model: [
+                "serviceTitle": assistant.title.text(locale), "caseNumber": application.caseNumber, "accessCode": accessCode,
+                "fee": t.euros(cents: application.feeCents), "receiptHref": "/\(locale.rawValue)/vorgang/\(id)/bestaetigung.pdf",
+                "authority": tenant?.name ?? "", "office": tenant?.office ?? "", "statusHref": "/\(locale.rawValue)/status",
+            ],
+            tenant: tenant)
+    }
+
+    func receipt(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
+        guard let id = context.parameters.get("application"), let (_, session) = try await portal.session(of: request),
+              session.data.receipts[id] != nil || session.data.statusGrants.contains(id),
+              let application = try await portal.applications.findForCitizen(id: id),
+              let assistant = portal.assistants[application.assistantId], let tenant = portal.tenantsById[application.tenantId]
+        else { throw HTTPError(.notFound) }
+        let attachments = try await portal.applications.attachments(tenantId: tenant.id, id: id)
+        let pdf = ReceiptDocument(application: application, assistant: assistant, tenant: tenant, attachments: attachments,
+                                  translator: portal.translator(locale)).pdf()
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/pdf",
+                      .contentDisposition: "attachment; filename=\"Antragsbestaetigung-\(application.caseNumber).pdf\""],
+            body: .init(byteBuffer: ByteBuffer(data: pdf)))
+    }
+}

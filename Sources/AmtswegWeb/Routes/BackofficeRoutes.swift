@@ -1,0 +1,156 @@
+import AmtswegCore
+import AmtswegStorage
+import Foundation
+import Hummingbird
+import HummingbirdBcrypt
+
+/// The authority's back office: login, inbox, case view and status changes; everything scoped to the user's tenant.
+struct BackofficeRoutes {
+    let portal: Portal
+
+    func register(on router: Router<AppRequestContext>, locale: AppLocale) {
+        let prefix = "/\(locale.rawValue)/verwaltung"
+        router.get("\(prefix)/anmelden") { request, _ in try await loginPage(request, locale: locale) }
+        router.post("\(prefix)/anmelden") { request, context in try await login(request, context, locale: locale) }
+        router.post("\(prefix)/abmelden") { request, _ in try await logout(request, locale: locale) }
+        router.get(RouterPath(prefix)) { request, _ in try await inbox(request, locale: locale) }
+        router.get("\(prefix)/vorgang/:application") { request, context in try await caseView(request, context, locale: locale) }
+        router.post("\(prefix)/vorgang/:application/status") { request, context in try await changeStatus(request, context, locale: locale) }
+    }
+
+    /// The signed-in case worker and their session, or nil.
+    private func staffSession(_ request: Request) async throws -> (SessionRecord, StaffUser)? {
+        guard let (_, session) = try await portal.session(of: request), let tenantId = session.tenantId, let userId = session.userId,
+              let user = try await portal.staff.user(id: userId, tenantId: tenantId) else { return nil }
+        return (session, user)
+    }
+
+    func loginPage(_ request: Request, locale: AppLocale, error: String? = nil, username: String = "") async throws -> Response {
+        let (session, cookie) = try await portal.ensureSession(of: request)
+        let t = portal.translator(locale)
+        var model: [String: Any] = ["action": "/\(locale.rawValue)/verwaltung/anmelden", "username": username]
+        if let error { model["errors"] = [["href": "#username", "message": error]]; model["hasErrors"] = true; model["errorMessage"] = error }
+        return portal.page("staff-login", locale: locale, path: "/verwaltung/anmelden", title: t("staff.loginTitle"), model: model,
+                           status: error == nil ? .ok : .unprocessableContent, csrf: session.csrfToken, headers: cookie, hasErrors: error != nil)
+    }
+
+    func login(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
+        var request = request
+        guard let (_, session) = try await portal.session(of: request) else { throw HTTPError(.forbidden) }
+        let form = try await FormData.read(&request)
+        try portal.checkCSRF(request, form: form, session: session)
+        let t = portal.translator(locale)
+        let username = String((form.values["username"] ?? "").trimmingCharacters(in: .whitespaces).lowercased().prefix(254))
+        let password = String((form.values["password"] ?? "").prefix(256))
+        let keys = ["login-ip:\(context.remoteIP)", "login-user:\(username)"]
+        guard keys.allSatisfy({ portal.throttle.allows($0) }) else {
+            context.logger.notice("login throttled")
+            return try await loginPage(request, locale: locale, error: t("staff.tooMany"), username: username)
+        }
+        let user = try await portal.staff.user(username: username)
+        // Verify against a dummy hash when the user is unknown, so timing does not reveal which usernames exist.
+        let hash = user?.passwordHash ?? "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5P8HTB6XB9bxpvHFkpmg5cA4Dkm/2s."
+        let valid = await Task.detached { Bcrypt.verify(password, hash: hash) }.value
+        guard let user, valid, !password.isEmpty else {
+            keys.forEach { portal.throttle.recordFailure($0) }
+            context.logger.notice("login failed")
+            return try await loginPage(request, locale: locale, error: t("staff.loginFailed"), username: username)
+        }
+        keys.forEach { portal.throttle.reset($0) }
+        // A fresh session id at login defeats session fixation.
+        try await portal.sessions.delete(idHash: session.idHash)
+        let created = try await portal.sessions.create(tenantId: user.tenantId, userId: user.id)
+        context.logger.info("login succeeded", metadata: ["user": "\(user.id)", "tenant": "\(user.tenantId)"])
+        return Portal.redirect("/\(locale.rawValue)/verwaltung", headers: portal.cookieHeader(token: created.token))
+    }
+
+    func logout(_ request: Request, locale: AppLocale) async throws -> Response {
+        var request = request
+        guard let (_, session) = try await portal.session(of: request) else { return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden") }
+        let form = try await FormData.read(&request)
+        try portal.checkCSRF(request, form: form, session: session)
+        try await portal.sessions.delete(idHash: session.idHash)
+        return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden", headers: portal.clearCookieHeader())
+    }
+
+    func inbox(_ request: Request, locale: AppLocale) async throws -> Response {
+        guard let (session, user) = try await staffSession(request) else { return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden") }
+        let t = portal.translator(locale)
+        let filter = request.uri.queryParameters["status"].flatMap { ApplicationStatus(rawValue: String($0)) }
+        let page = max(0, request.uri.queryParameters["seite"].flatMap { Int(String($0)) } ?? 0)
+        let rows = try await portal.applications.list(tenantId: user.tenantId, status: filter, limit: 51, offset: page * 50)
+        let items = rows.prefix(50).map { application -> [String: String] in
+            ["caseNumber": application.caseNumber, "href": "/\(locale.rawValue)/verwaltung/vorgang/\(application.id)",
+             "service": portal.assistants[application.assistantId]?.title.text(locale) ?? application.leikaKey,
+             "status": t("statusName.\(application.status.rawValue)"), "submittedAt": t.dateTime(application.submittedAt)]
+        }
+        let filters = [("", t("staff.filterAll"))] + ApplicationStatus.allCases.map { ($0.rawValue, t("statusName.\($0.rawValue)")) }
+        var model: [String: Any] = [
+            "items": Array(items), "hasItems": !items.isEmpty, "user": user.displayName,
+            "filters": filters.map { ["value": $0.0, "label": $0.1, "selected": $0.0 == (filter?.rawValue ?? "")] },
+            "logoutAction": "/\(locale.rawValue)/verwaltung/abmelden", "filterAction": "/\(locale.rawValue)/verwaltung",
+        ]
+        let statusQuery = filter.map { "status=\($0.rawValue)&" } ?? ""
+        if rows.count > 50 { model["nextHref"] = "/\(locale.rawValue)/verwaltung?\(statusQuery)seite=\(page + 1)" }
+        if page > 0 { model["previousHref"] = "/\(locale.rawValue)/verwaltung?\(statusQuery)seite=\(page - 1)" }
+        return portal.page("staff-inbox", locale: locale, path: "/verwaltung", title: t("staff.inboxTitle"), model: model,
+                           csrf: session.csrfToken, tenant: portal.tenantsById[user.tenantId])
+    }
+
+    func caseView(_ request: Request, _ context: AppRequestContext, locale: AppLocale, error: String? = nil) async throws -> Response {
+        guard let (session, user) = try await staffSession(request) else { return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden") }
+        guard let id = context.parameters.get("application"), let application = try await portal.applications.find(tenantId: user.tenantId, id: id),
+              let assistant = portal.assistants[application.assistantId]
+        else { throw HTTPError(.notFound) }
+        try await portal.applications.recordAccess(tenantId: user.tenantId, id: id, actor: Actor(kind: "staff", id: user.id))
+        let t = portal.translator(locale)
+        let attachments = try await portal.applications.attachments(tenantId: user.tenantId, id: id)
+        let lines = AnswerPresenter(definition: assistant, translator: t).lines(application.answers, attachments: attachments)
+        let history = try await portal.applications.history(tenantId: user.tenantId, id: id).map { event -> [String: String] in
+            var entry = ["date": t.dateTime(event.at), "action": t("audit.\(event.action)"), "actor": t("actor.\(event.actorKind)")]
+            if let to = event.to { entry["status"] = t("statusName.\(to.rawValue)") }
+            if let reason = event.reason { entry["reason"] = reason }
+            return entry
+        }
+        var model: [String: Any] = [
+            "caseNumber": application.caseNumber, "serviceTitle": assistant.title.text(locale),
+            "status": t("statusName.\(application.status.rawValue)"), "submittedAt": t.dateTime(application.submittedAt),
+            "fee": t.euros(cents: application.feeCents), "rows": lines.map { ["label": $0.label, "value": $0.value] },
+            "history": history, "canTransition": !application.status.isFinal,
+            "targets": application.status.allowedNext.map { ["value": $0.rawValue, "label": t("statusName.\($0.rawValue)")] },
+            "action": "/\(locale.rawValue)/verwaltung/vorgang/\(id)/status", "inboxHref": "/\(locale.rawValue)/verwaltung",
+            "attachments": attachments.map { ["filename": $0.filename, "size": "\($0.size)"] },
+        ]
+        if let error { model["errors"] = [["href": "#status", "message": error]]; model["hasErrors"] = true; model["errorMessage"] = error }
+        return portal.page("staff-case", locale: locale, path: "/verwaltung/vorgang/\(id)", title: "\(t("staff.caseTitle")) \(application.caseNumber)",
+                           model: model, status: error == nil ? .ok : .unprocessableContent, csrf: session.csrfToken,
+                           tenant: portal.tenantsById[user.tenantId], hasErrors: error != nil)
+    }
+
+    func changeStatus(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
+        var request = request
+        guard let (session, user) = try await staffSession(request) else { return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden") }
+        let form = try await FormData.read(&request)
+        try portal.checkCSRF(request, form: form, session: session)
+        guard let id = context.parameters.get("application") else { throw HTTPError(.notFound) }
+        let t = portal.translator(locale)
+        guard let target = ApplicationStatus(rawValue: form.values["status"] ?? "") else {
+            return try await caseView(request, context, locale: locale, error: t("staff.chooseStatus"))
+        }
+        do {
+            _ = try await portal.applications.transition(
+                tenantId: user.tenantId, id: id, to: target, reason: form.values["reason"], actor: Actor(kind: "staff", id: user.id))
+        } catch let error as TransitionError {
+            let message: String
+            switch error {
+            case .reasonRequired: message = t("staff.reasonRequired")
+            case .reasonTooLong: message = t("staff.reasonTooLong")
+            default: message = t("staff.transitionNotAllowed")
+            }
+            return try await caseView(request, context, locale: locale, error: message)
+        } catch StorageError.notFound {
+            throw HTTPError(.notFound)
+        }
+        return Portal.redirect("/\(locale.rawValue)/verwaltung/vorgang/\(id)")
+    }
+}

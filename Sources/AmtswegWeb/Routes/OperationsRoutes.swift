@@ -1,0 +1,40 @@
+import AmtswegStorage
+import Foundation
+import Hummingbird
+
+/// Health, readiness, the baseline route, static assets and the OpenAPI document.
+struct OperationsRoutes {
+    let portal: Portal
+
+    func register(on router: Router<AppRequestContext>) {
+        router.get("/healthz") { _, _ in Self.text("ok") }
+        router.get("/readyz") { _, _ in
+            do {
+                let version = try await Migrator.currentVersion(portal.database)
+                guard version == Migrator.latestVersion else { return Self.text("migrations pending", status: .serviceUnavailable) }
+                return Self.text("ok")
+            } catch {
+                return Self.text("database unavailable", status: .serviceUnavailable)
+            }
+        }
+        router.get("/bench/baseline") { _, _ in Self.text("ok") }
+        router.get("/api/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8", .cacheControl: "no-cache"],
+                     body: .init(byteBuffer: ByteBuffer(string: portal.openAPIDocument)))
+        }
+        router.get("/assets/amtsweg.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                     body: .init(byteBuffer: ByteBuffer(string: portal.stylesheet)))
+        }
+        router.get("/") { request, _ in
+            let locale = AppLocale.negotiate(acceptLanguage: request.headers[.acceptLanguage])
+            return PortalRoutes(portal: portal).startPage(locale)
+        }
+    }
+
+    static func text(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+import AmtswegCore

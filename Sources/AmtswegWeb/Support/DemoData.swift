@@ -1,0 +1,41 @@
+import AmtswegCore
+import AmtswegStorage
+import Foundation
+import HummingbirdBcrypt
+
+/// The demo authority "Stadt Musterstadt" (with the real ARS of Meißen, Saxony) and its Standesamt.
+public enum DemoData {
+    /// ARS of Meißen, Stadt (Destatis Gemeindeverzeichnis): Land 14, Kreis 627, Verband 0140, Gemeinde 140.
+    public static let ars = "146270140140"
+    /// Case-worker login of the demo Standesamt.
+    public static let username = "standesamt@musterstadt.example"
+    /// Its password (demo only; printed in the README).
+    public static let password = "Musterstadt-Demo-2026"
+
+    /// Creates or refreshes the demo tenant, its service offering and its case worker; returns the tenant.
+    @discardableResult
+    public static func load(into database: any Database, bcryptCost: UInt8 = 10) async throws -> Tenant {
+        let tenants = TenantRepository(database: database)
+        let tenant = try await tenants.upsert(try Tenant(
+            id: UUID(), ars: ars, name: "Stadt Musterstadt", office: "Standesamt", contactEmail: "standesamt@musterstadt.example"))
+        try await tenants.offer(TenantService(
+            tenantId: tenant.id, leikaKey: "99027002012000", assistantId: "geburtsurkunde",
+            fee: FeeSchedule(firstCopyCents: 1200, furtherCopyCents: 600)))
+        let hash = Bcrypt.hash(password, cost: bcryptCost)
+        try await StaffRepository(database: database).upsertUser(
+            tenantId: tenant.id, username: username, passwordHash: hash, role: "case_worker", displayName: "Standesamt Musterstadt")
+        return tenant
+    }
+
+    /// Complete answers of the demo assistant, as the benchmark and tests submit them.
+    public static let completeAnswers = Answers(pages: [
+        "relation": ["relation": "self"],
+        "person": ["F60000000228": "Erika", "F60000000227": "Mustermann"],
+        "birth": ["G60000083": "1990-03-12", "F00000000067": "Meißen"],
+        "document": ["document_kind": "geburtsurkunde"],
+        "copies": ["copies": "2"],
+        "delivery": ["delivery_method": "post"],
+        "address": ["F60000000243": "Hauptstraße", "F60000000244": "1", "F60000000246": "01662", "F60000000247": "Meißen"],
+        "contact": ["F60000000242": "erika@example.org"],
+    ])
+}

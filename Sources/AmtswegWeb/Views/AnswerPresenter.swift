@@ -1,0 +1,57 @@
+import AmtswegCore
+import AmtswegStorage
+import Foundation
+
+/// Turns stored answers into human-readable lines, for the check page, the back office and the receipt.
+struct AnswerPresenter {
+    /// One answered question.
+    struct Line {
+        let pageId: String
+        let label: String
+        let value: String
+    }
+
+    let definition: AssistantDefinition
+    let translator: Translator
+
+    /// Lines for every shown page that has answers, in definition order; uploads shown by file name.
+    func lines(_ answers: Answers, attachments: [AttachmentInfo]) -> [Line] {
+        let flow = AssistantFlow(definition: definition)
+        var result: [Line] = []
+        for page in flow.visiblePages(for: answers) {
+            for field in page.fields {
+                let raw = answers.value(page: page.id, field: field.id)
+                let label = page.fields.count == 1 ? field.label.text(translator.locale) : "\(page.title.text(translator.locale)): \(field.label.text(translator.locale))"
+                guard let raw else {
+                    if answers.hasAnswered(page: page.id) { result.append(Line(pageId: page.id, label: label, value: translator("check.notGiven"))) }
+                    continue
+                }
+                result.append(Line(pageId: page.id, label: label, value: display(raw, field: field, attachments: attachments)))
+            }
+        }
+        return result
+    }
+
+    /// The display text of one stored value.
+    func display(_ raw: String, field: FieldDefinition, attachments: [AttachmentInfo]) -> String {
+        switch field.kind {
+        case .radio:
+            return field.options?.first { $0.value == raw }?.label.text(translator.locale) ?? raw
+        case .date:
+            return Self.date(fromISO: raw).map(translator.date) ?? raw
+        case .file:
+            return attachments.first { $0.id == raw }?.filename ?? translator("check.fileAttached")
+        default:
+            return raw
+        }
+    }
+
+    /// Noon of an ISO calendar date in German time, so formatting never shifts the day.
+    static func date(fromISO text: String) -> Date? {
+        let parts = text.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3 else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Berlin") ?? .gmt
+        return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: 12))
+    }
+}

@@ -120,6 +120,7 @@ struct BackofficeRoutes {
             "targets": application.status.allowedNext.map { ["value": $0.rawValue, "label": t("statusName.\($0.rawValue)")] },
             "action": "/\(locale.rawValue)/verwaltung/vorgang/\(id)/status", "inboxHref": "/\(locale.rawValue)/verwaltung",
             "attachments": attachments.map { ["filename": $0.filename, "size": "\($0.size)"] },
+            "user": user.displayName, "logoutAction": "/\(locale.rawValue)/verwaltung/abmelden",
         ]
         if let error { model["errors"] = [["href": "#status", "message": error]]; model["hasErrors"] = true; model["errorMessage"] = error }
         return portal.page("staff-case", locale: locale, path: "/verwaltung/vorgang/\(id)", title: "\(t("staff.caseTitle")) \(application.caseNumber)",

@@ -83,6 +83,10 @@ public enum Migrator {
     public static func migrate(_ database: any Database) async throws -> [Int] {
         let flavor = database.flavor
         try await database.write { sql in
+            if flavor == .postgres {
+                // Several instances (or test processes) may start at once; the advisory lock serialises them.
+                try await sql.raw("SELECT pg_advisory_xact_lock(4711)").run()
+            }
             try await sql.raw("""
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     version \(unsafeRaw: flavor == .postgres ? "BIGINT" : "INTEGER") PRIMARY KEY,
@@ -92,10 +96,7 @@ public enum Migrator {
         var applied: [Int] = []
         for migration in migrations {
             let done: Bool = try await database.write { sql in
-                if flavor == .postgres {
-                    // Several instances may start at once; the advisory lock lets one migrate at a time.
-                    try await sql.raw("SELECT pg_advisory_xact_lock(4711)").run()
-                }
+                if flavor == .postgres { try await sql.raw("SELECT pg_advisory_xact_lock(4711)").run() }
                 let existing = try await sql.raw("SELECT version FROM schema_migrations WHERE version = \(bind: migration.version)").all()
                 if !existing.isEmpty { return false }
                 for statement in migration.statements {

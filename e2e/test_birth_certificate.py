@@ -13,6 +13,7 @@ import re
 from urllib.parse import urljoin, urlparse
 
 import requests
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -70,6 +71,19 @@ def body_text(driver) -> str:
     return driver.find_element(By.TAG_NAME, "body").text
 
 
+
+def stale(element):
+    """Waits-condition: the element left the document. Chromium sometimes reports a navigated-away
+    node as "does not belong to the document" instead of stale; both mean the old page is gone."""
+    def check(_driver):
+        try:
+            element.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+    return check
+
+
 def open_page(driver, url: str) -> None:
     driver.get(url)
     wait(driver).until(lambda d: d.execute_script("return document.readyState") == "complete")
@@ -80,7 +94,7 @@ def click_and_load(driver, element) -> None:
     """Clicks something that navigates (link, submit button) and waits for the new page."""
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    wait(driver).until(EC.staleness_of(old))
+    wait(driver).until(stale(old))
     wait(driver).until(lambda d: d.execute_script("return document.readyState") == "complete")
     check_axe(driver)
 
@@ -146,7 +160,7 @@ def test_birth_certificate_full_flow(server, driver, tmp_path):
     q = driver.find_element(By.CSS_SELECTOR, 'form[action="/de/suche"] input#q[name="q"]')
     old = driver.find_element(By.TAG_NAME, "html")
     q.send_keys("Geburtsurkunde", Keys.ENTER)
-    wait(driver).until(EC.staleness_of(old))
+    wait(driver).until(stale(old))
     wait_path(driver, r"/de/suche")
     check_axe(driver)
 

@@ -44,11 +44,9 @@ struct AssistantRoutes {
     }
 
     func savePage(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
-        var request = request
         let (draft, assistant, session) = try await load(request, context)
         guard let pageId = context.parameters.get("page"), let page = assistant.page(pageId) else { throw HTTPError(.notFound) }
-        let form = try await FormData.read(&request)
-        try portal.checkCSRF(request, form: form, session: session)
+        let form = try await portal.verifiedForm(request, session: session)
         let flow = AssistantFlow(definition: assistant)
         guard flow.isVisible(page.id, answers: draft.answers) else {
             return Portal.redirect(nextLocation(draft: draft, flow: flow, locale: locale))
@@ -143,10 +141,8 @@ struct AssistantRoutes {
     }
 
     func submit(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
-        var request = request
         let (draft, assistant, session) = try await load(request, context)
-        let form = try await FormData.read(&request)
-        try portal.checkCSRF(request, form: form, session: session)
+        let form = try await portal.verifiedForm(request, session: session)
         let flow = AssistantFlow(definition: assistant)
         if let missing = flow.firstUnansweredPage(draft.answers) {
             return Portal.redirect("/\(locale.rawValue)/antrag/\(draft.id)/\(missing.id)")

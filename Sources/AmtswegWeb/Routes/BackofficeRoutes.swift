@@ -35,10 +35,8 @@ struct BackofficeRoutes {
     }
 
     func login(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
-        var request = request
         guard let (_, session) = try await portal.session(of: request) else { throw HTTPError(.forbidden) }
-        let form = try await FormData.read(&request)
-        try portal.checkCSRF(request, form: form, session: session)
+        let form = try await portal.verifiedForm(request, session: session)
         let t = portal.translator(locale)
         let username = String((form.values["username"] ?? "").trimmingCharacters(in: .whitespaces).lowercased().prefix(254))
         let password = String((form.values["password"] ?? "").prefix(256))
@@ -65,10 +63,8 @@ struct BackofficeRoutes {
     }
 
     func logout(_ request: Request, locale: AppLocale) async throws -> Response {
-        var request = request
         guard let (_, session) = try await portal.session(of: request) else { return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden") }
-        let form = try await FormData.read(&request)
-        try portal.checkCSRF(request, form: form, session: session)
+        let form = try await portal.verifiedForm(request, session: session)
         try await portal.sessions.delete(idHash: session.idHash)
         return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden", headers: portal.clearCookieHeader())
     }
@@ -129,10 +125,8 @@ struct BackofficeRoutes {
     }
 
     func changeStatus(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
-        var request = request
         guard let (session, user) = try await staffSession(request) else { return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden") }
-        let form = try await FormData.read(&request)
-        try portal.checkCSRF(request, form: form, session: session)
+        let form = try await portal.verifiedForm(request, session: session)
         guard let id = context.parameters.get("application") else { throw HTTPError(.notFound) }
         let t = portal.translator(locale)
         guard let target = ApplicationStatus(rawValue: form.values["status"] ?? "") else {

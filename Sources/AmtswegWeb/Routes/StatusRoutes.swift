@@ -24,10 +24,8 @@ struct StatusRoutes {
     }
 
     func lookup(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
-        var request = request
         guard let (_, session) = try await portal.session(of: request) else { throw HTTPError(.forbidden) }
-        let form = try await FormData.read(&request)
-        try portal.checkCSRF(request, form: form, session: session)
+        let form = try await portal.verifiedForm(request, session: session)
         let t = portal.translator(locale)
         let throttleKey = "status:\(context.remoteIP)"
         guard portal.throttle.allows(throttleKey) else {

@@ -35,6 +35,14 @@ extension Portal {
         [.setCookie: "\(sessionCookieName)=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0\(secureCookies ? "; Secure" : "")"]
     }
 
+    /// Reads a form post and checks its CSRF token against `session`; the one way routes read form bodies.
+    func verifiedForm(_ request: Request, session: SessionRecord) async throws -> FormData {
+        var request = request
+        let form = try await FormData.read(&request)
+        try checkCSRF(request, form: form, session: session)
+        return form
+    }
+
     /// Rejects a state-changing request whose CSRF token or origin does not match the session (403).
     func checkCSRF(_ request: Request, form: FormData, session: SessionRecord) throws {
         if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], site == "cross-site" {

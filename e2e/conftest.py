@@ -1,7 +1,7 @@
 """Fixtures for Amtsweg's browser tests.
 
 - `server`: starts `$AMTSWEG_BIN serve --demo` on a free loopback port with a fresh SQLite
-  database and yields its base URL.
+  database and yields its base URL; `server_db_url` is that database's `AMTSWEG_DATABASE_URL`.
 - `driver`: Debian's headless Chromium through Selenium 4 and Debian's chromedriver.
 - `check_axe(driver)`: runs axe-core (WCAG 2.0/2.1 A and AA rules) on the current page and
   fails with a readable list of violations.
@@ -50,7 +50,14 @@ def _tail(path: pathlib.Path, lines: int = 60) -> str:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def server_db_url(tmp_path_factory) -> str:
+    """`AMTSWEG_DATABASE_URL` of the `server` fixture's database (fresh SQLite file), so that other
+    CLI commands (e.g. `amtsweg demo`) can work on the same database the server uses."""
+    return f"sqlite:{tmp_path_factory.mktemp('db') / 'e2e.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, server_db_url):
     """Base URL (http://127.0.0.1:PORT) of a demo server on a fresh SQLite database."""
     binary = amtsweg_bin()
     if not binary.is_file():
@@ -60,7 +67,7 @@ def server(tmp_path_factory):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log_path = tmp / "server.log"
-    env = dict(os.environ, AMTSWEG_DATABASE_URL=f"sqlite:{tmp / 'e2e.sqlite'}")
+    env = dict(os.environ, AMTSWEG_DATABASE_URL=server_db_url)
     cmd = [str(binary), "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)]
 
     with open(log_path, "wb") as log:

@@ -26,6 +26,7 @@ public enum AmtswegApplication {
         Application(
             router: router(portal: portal),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            services: [HousekeepingService(sessions: portal.sessions, drafts: portal.drafts, logger: logger)],
             logger: logger)
     }
 }

@@ -161,4 +161,26 @@ struct StorageTests {
             #expect(try await sessions.find(token: other)?.data.receipts["a"] == "code")
         }
     }
+
+    @Test("housekeeping deletes drafts whose session has ended, with their uploads, and keeps live ones", arguments: Backend.allCases)
+    func purgeOrphanedDrafts(backend: Backend) async throws {
+        try await backend.with { (database: any Database) async throws in
+            let tenant = try await makeTenant(database)
+            let sessions = SessionRepository(database: database), drafts = DraftRepository(database: database)
+            let (_, live) = try await sessions.create(), (_, gone) = try await sessions.create()
+            let kept = try await drafts.create(tenantId: tenant.id, sessionHash: live.idHash, leikaKey: "99027002012000", assistant: try assistant(), locale: "de")
+            let orphan = try await drafts.create(tenantId: tenant.id, sessionHash: gone.idHash, leikaKey: "99027002012000", assistant: try assistant(), locale: "de")
+            try await drafts.savePage(draft: orphan, pageId: "interest", values: [:],
+                                      files: ["interest_proof": (UploadedFile(filename: "x.pdf", data: Data("%PDF-1.4".utf8)), "application/pdf")], answers: Answers())
+            try await sessions.delete(idHash: gone.idHash)
+            // Age both drafts far into the past, so the purge cannot touch drafts of tests running in parallel.
+            try await database.write { sql in
+                try await sql.raw("UPDATE drafts SET updated_at = 1000 WHERE id IN (\(bind: orphan.id), \(bind: kept.id))").run()
+            }
+            #expect(try await drafts.purgeOrphaned(untouchedSince: 2000) >= 1)
+            #expect(try await drafts.find(id: orphan.id, sessionHash: gone.idHash) == nil)
+            #expect(try await drafts.find(id: kept.id, sessionHash: live.idHash) != nil)
+            #expect(try await drafts.attachments(draftId: orphan.id, tenantId: tenant.id).isEmpty)
+        }
+    }
 }

@@ -77,6 +77,7 @@ struct CaseWorkerAndAPITests {
             #expect(data["birth"]?["G60000083"] as? String == "1990-03-12")
             let fields = items[0]["fields"] as! [[String: Any]]
             #expect(fields.contains { $0["fimId"] as? String == "F60000000246" && $0["value"] as? String == "01662" })
+            #expect(fields.contains { $0["id"] as? String == "copies" && $0["fimId"] is NSNull }, "absent FIM ids are explicit nulls")
             let attachments = items[0]["attachments"] as! [[String: Any]]
             #expect(attachments.count == 1 && (attachments[0]["sha512"] as? String)?.count == 128)
             let file = try await client.execute(uri: "/api/v1/applications/\(id)/attachments/\(attachments[0]["id"] as! String)", method: .get, headers: auth, body: nil)
@@ -94,7 +95,9 @@ struct CaseWorkerAndAPITests {
             let noReason = try await client.execute(uri: "/api/v1/applications/\(id)/status", method: .post, headers: json, body: ByteBuffer(string: #"{"status":"rejected"}"#))
             #expect(noReason.status == .unprocessableContent && String(buffer: noReason.body).contains("\"field\":\"reason\""))
             let garbage = try await client.execute(uri: "/api/v1/applications/\(id)/status", method: .post, headers: json, body: ByteBuffer(string: "{not json"))
-            #expect(garbage.status == .unprocessableContent)
+            #expect(garbage.status == .badRequest && garbage.headers[.contentType] == "application/problem+json")
+            let badQuery = try await client.execute(uri: "/api/v1/applications?status=archived", method: .get, headers: auth, body: nil)
+            #expect(badQuery.status == .badRequest && String(buffer: badQuery.body).contains("\"field\":\"status\""))
             let wrongType = try await client.execute(uri: "/api/v1/applications/\(id)/status", method: .post, headers: auth, body: ByteBuffer(string: "status=x"))
             #expect(wrongType.status == .unsupportedMediaType)
             let tooBig = try await client.execute(uri: "/api/v1/applications/\(id)/status", method: .post, headers: json, body: ByteBuffer(string: String(repeating: " ", count: 70_000)))

@@ -90,6 +90,9 @@ struct CitizenFlowTests {
                 ("contact", ["F60000000242": "erika@"], "correct format", "#F60000000242"),
                 ("address", ["F60000000243": "A", "F60000000244": "1", "F60000000246": "1662", "F60000000247": "B"], "exactly 5 digits", "#F60000000246"),
             ]
+            let relation = try await browser.get("\(draftPath)/relation")
+            #expect(relation.text.components(separatedBy: "Select your relationship").count == 2, "the field hint appears once, not under each option")
+            #expect(relation.text.contains(#"aria-describedby="relation-sibling-hint""#))
             _ = try await browser.post("\(draftPath)/relation", ["relation": "self"])
             _ = try await browser.post("\(draftPath)/delivery", ["delivery_method": "post"])
             for (page, fields, message, anchor) in cases {

@@ -14,18 +14,35 @@ public struct StructuredField: Codable, Sendable, Equatable {
     public let label: String
     /// The typed value.
     public let value: JSONValue
+
+    private enum CodingKeys: String, CodingKey { case group, id, fimId, fimVersion, label, value }
+
+    // Written by hand so that a missing FIM id is an explicit null, as the API document promises.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(group, forKey: .group)
+        try container.encode(id, forKey: .id)
+        try container.encode(fimId, forKey: .fimId)
+        try container.encode(fimVersion, forKey: .fimVersion)
+        try container.encode(label, forKey: .label)
+        try container.encode(value, forKey: .value)
+    }
 }
 
 /// A JSON value, to carry typed answers through Codable.
 public enum JSONValue: Codable, Sendable, Equatable {
     case string(String)
     case integer(Int)
+    case bool(Bool)
+    case array([JSONValue])
     case object([String: JSONValue])
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let number = try? container.decode(Int.self) { self = .integer(number) }
+        if let flag = try? container.decode(Bool.self) { self = .bool(flag) }
+        else if let number = try? container.decode(Int.self) { self = .integer(number) }
         else if let text = try? container.decode(String.self) { self = .string(text) }
+        else if let list = try? container.decode([JSONValue].self) { self = .array(list) }
         else { self = .object(try container.decode([String: JSONValue].self)) }
     }
 
@@ -34,6 +51,8 @@ public enum JSONValue: Codable, Sendable, Equatable {
         switch self {
         case .string(let text): try container.encode(text)
         case .integer(let number): try container.encode(number)
+        case .bool(let flag): try container.encode(flag)
+        case .array(let list): try container.encode(list)
         case .object(let dict): try container.encode(dict)
         }
     }

@@ -142,3 +142,24 @@ enum AttachmentRows {
             sha512: try row.decode(column: "sha512", as: String.self))
     }
 }
+
+extension DraftRepository {
+    /// Deletes drafts (and their uploads) whose browser session has ended and that were untouched since `cutoff`.
+    ///
+    /// Cross-tenant by purpose: housekeeping for every authority at once. Nobody can reach such a
+    /// draft any more, so keeping it would only keep personal data without a purpose.
+    @discardableResult
+    public func purgeOrphaned(untouchedSince cutoff: Int64) async throws -> Int {
+        try await database.write { sql in
+            let orphaned = try await sql.raw("""
+                SELECT id FROM drafts WHERE updated_at < \(bind: cutoff)
+                AND NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.id_hash = drafts.session_hash)
+                """).all().map { try $0.decode(column: "id", as: String.self) }
+            for id in orphaned {
+                try await sql.raw("DELETE FROM attachments WHERE draft_id = \(bind: id)").run()
+                try await sql.raw("DELETE FROM drafts WHERE id = \(bind: id)").run()
+            }
+            return orphaned.count
+        }
+    }
+}

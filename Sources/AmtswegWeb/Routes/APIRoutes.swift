@@ -12,7 +12,25 @@ struct APIRoutes {
         struct TenantRef: Encodable { let ars: String; let name: String }
         struct ServiceRef: Encodable { let leikaKey: String; let assistantId: String; let assistantVersion: String }
         struct Fee: Encodable { let amountCents: Int; let currency = "EUR" }
-        struct HistoryEntry: Encodable { let at: Date; let from: String?; let to: String; let actor: String; let reason: String? }
+        struct HistoryEntry: Encodable {
+            let at: Date
+            let from: String?
+            let to: String
+            let actor: String
+            let reason: String?
+
+            private enum CodingKeys: String, CodingKey { case at, from, to, actor, reason }
+
+            // By hand so that absent values are explicit nulls, as the API document promises.
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(at, forKey: .at)
+                try container.encode(from, forKey: .from)
+                try container.encode(to, forKey: .to)
+                try container.encode(actor, forKey: .actor)
+                try container.encode(reason, forKey: .reason)
+            }
+        }
         let id: String
         let caseNumber: String
         let tenant: TenantRef
@@ -60,6 +78,18 @@ struct APIRoutes {
         router.post("/api/v1/applications/:id/acknowledge") { request, context in try await acknowledge(request, context) }
         router.post("/api/v1/applications/:id/status") { request, context in try await status(request, context) }
         router.get("/api/v1/applications/:id/attachments/:attachment") { request, context in try await attachment(request, context) }
+        router.get("/api/schemas/:assistant/:file") { _, context in try schema(context) }
+    }
+
+    /// The public JSON Schema of an assistant version's Fachdaten (`/api/schemas/{assistant}/{version}.json`).
+    func schema(_ context: AppRequestContext) throws -> Response {
+        guard let assistantId = context.parameters.get("assistant"), let file = context.parameters.get("file"), file.hasSuffix(".json"),
+              let definition = portal.assistants[assistantId], definition.version == String(file.dropLast(5))
+        else { throw APIFailure.notFound }
+        var response = try json(JSONSchemaExport.schema(for: definition))
+        response.headers[.contentType] = "application/schema+json"
+        response.headers[.cacheControl] = "public, max-age=3600"
+        return response
     }
 
     /// The tenant and key id of the Bearer key, or a thrown 401.
@@ -75,17 +105,17 @@ struct APIRoutes {
         let query = request.uri.queryParameters
         var status: ApplicationStatus?
         if let raw = query["status"] {
-            guard let parsed = ApplicationStatus(rawValue: String(raw)) else { throw APIFailure.invalid("status", "must be one of received, in_progress, completed, rejected") }
+            guard let parsed = ApplicationStatus(rawValue: String(raw)) else { throw APIFailure.badRequest("status", "must be one of received, in_progress, completed, rejected") }
             status = parsed
         }
         var acknowledged: Bool?
         if let raw = query["acknowledged"] {
-            guard raw == "true" || raw == "false" else { throw APIFailure.invalid("acknowledged", "must be true or false") }
+            guard raw == "true" || raw == "false" else { throw APIFailure.badRequest("acknowledged", "must be true or false") }
             acknowledged = raw == "true"
         }
         var limit = 50
         if let raw = query["limit"] {
-            guard let parsed = Int(String(raw)), (1...200).contains(parsed) else { throw APIFailure.invalid("limit", "must be an integer from 1 to 200") }
+            guard let parsed = Int(String(raw)), (1...200).contains(parsed) else { throw APIFailure.badRequest("limit", "must be an integer from 1 to 200") }
             limit = parsed
         }
         let rows = try await portal.applications.list(tenantId: tenant, status: status, acknowledged: acknowledged, limit: limit)
@@ -118,7 +148,7 @@ struct APIRoutes {
         do {
             change = try JSONDecoder().decode(StatusRequest.self, from: Data(buffer: body))
         } catch {
-            throw APIFailure.invalid("body", "must be a JSON object with status and optional reason")
+            throw APIFailure.badRequest("body", "must be a JSON object with status and optional reason")
         }
         guard let target = ApplicationStatus(rawValue: change.status), target != .received else {
             throw APIFailure.invalid("status", "must be one of in_progress, completed, rejected")
@@ -182,6 +212,9 @@ enum APIFailure: Error, HTTPResponseError {
     case unauthorized
     case notFound
     case unsupportedMediaType
+    /// The query or body cannot be read (400).
+    case badRequest(String, String)
+    /// The request is readable but its content is not acceptable (422).
     case invalid(String, String)
     case conflict(String)
 
@@ -190,6 +223,7 @@ enum APIFailure: Error, HTTPResponseError {
         case .unauthorized: return .unauthorized
         case .notFound: return .notFound
         case .unsupportedMediaType: return .unsupportedMediaType
+        case .badRequest: return .badRequest
         case .invalid: return .unprocessableContent
         case .conflict: return .conflict
         }
@@ -197,7 +231,7 @@ enum APIFailure: Error, HTTPResponseError {
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         switch self {
-        case .invalid(let field, let message):
+        case .invalid(let field, let message), .badRequest(let field, let message):
             return Problem(status: status, detail: "\(field) \(message)", errors: [.init(field: field, message: message)]).response()
         case .conflict(let detail):
             return Problem(status: status, detail: detail).response()

@@ -142,7 +142,7 @@ struct AssistantRoutes {
 
     func submit(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
         let (draft, assistant, session) = try await load(request, context)
-        let form = try await portal.verifiedForm(request, session: session)
+        _ = try await portal.verifiedForm(request, session: session)
         let flow = AssistantFlow(definition: assistant)
         if let missing = flow.firstUnansweredPage(draft.answers) {
             return Portal.redirect("/\(locale.rawValue)/antrag/\(draft.id)/\(missing.id)")

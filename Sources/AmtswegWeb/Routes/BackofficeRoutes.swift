@@ -64,7 +64,7 @@ struct BackofficeRoutes {
 
     func logout(_ request: Request, locale: AppLocale) async throws -> Response {
         guard let (_, session) = try await portal.session(of: request) else { return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden") }
-        let form = try await portal.verifiedForm(request, session: session)
+        _ = try await portal.verifiedForm(request, session: session)
         try await portal.sessions.delete(idHash: session.idHash)
         return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden", headers: portal.clearCookieHeader())
     }

@@ -96,7 +96,7 @@ struct PortalRoutes {
     func start(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
         guard let key = context.parameters.get("key"), let (offering, tenant, assistant) = portal.offering(key) else { throw HTTPError(.notFound) }
         guard let (_, session) = try await portal.session(of: request) else { throw HTTPError(.forbidden) }
-        let form = try await portal.verifiedForm(request, session: session)
+        _ = try await portal.verifiedForm(request, session: session)
         let draft = try await portal.drafts.create(
             tenantId: tenant.id, sessionHash: session.idHash, leikaKey: offering.leikaKey, assistant: assistant, locale: locale.rawValue)
         return Portal.redirect("/\(locale.rawValue)/antrag/\(draft.id)/\(assistant.pages[0].id)")

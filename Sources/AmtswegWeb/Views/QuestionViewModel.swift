@@ -30,7 +30,8 @@ struct QuestionViewModel {
                 item["options"] = (field.options ?? []).map { option -> [String: Any] in
                     var entry: [String: Any] = ["value": option.value, "label": option.label.text(locale), "inputId": "\(field.id)-\(option.value)",
                                                 "checked": option.value == chosen]
-                    if let hint = option.hint { entry["hint"] = hint.text(locale); entry["hintId"] = "\(field.id)-\(option.value)-hint" }
+                    // Own key names: Mustache would otherwise fall back to the field's hint for options without one.
+                    if let hint = option.hint { entry["optionHint"] = hint.text(locale); entry["optionHintId"] = "\(field.id)-\(option.value)-hint" }
                     return entry
                 }
             case .date:

@@ -1,0 +1,104 @@
+/// Exports the JSON Schema (draft 2020-12) of an assistant version's Fachdaten: `{pageId: {fieldId: value}}`.
+///
+/// Conditional pages become `if`/`then`/`else`: required when their condition holds, absent otherwise,
+/// so a Fachverfahren can validate exactly what Amtswegs submits without knowing the assistant.
+public enum JSONSchemaExport {
+    /// The `$id` of an assistant version's schema.
+    public static func schemaId(_ definition: AssistantDefinition) -> String {
+        "urn:amtsweg:assistant:\(definition.id):\(definition.version)"
+    }
+
+    /// The schema document.
+    public static func schema(for definition: AssistantDefinition) -> JSONValue {
+        var properties: [String: JSONValue] = [:]
+        var required: [JSONValue] = []
+        var conditions: [JSONValue] = []
+        for page in definition.pages {
+            properties[page.id] = pageSchema(page)
+            guard let condition = page.showIf else {
+                required.append(.string(page.id))
+                continue
+            }
+            conditions.append(.object([
+                "if": conditionSchema(condition),
+                "then": .object(["required": .array([.string(page.id)])]),
+                "else": .object(["not": .object(["required": .array([.string(page.id)])])]),
+            ]))
+        }
+        var schema: [String: JSONValue] = [
+            "$schema": .string("https://json-schema.org/draft/2020-12/schema"),
+            "$id": .string(schemaId(definition)),
+            "title": .string(definition.title.text(.de)),
+            "description": .string("Fachdaten von \(definition.id) \(definition.version), LeiKa \(definition.leikaKey)"),
+            "type": .string("object"),
+            "properties": .object(properties),
+            "required": .array(required),
+            "additionalProperties": .bool(false),
+        ]
+        if !conditions.isEmpty { schema["allOf"] = .array(conditions) }
+        return .object(schema)
+    }
+
+    static func pageSchema(_ page: PageDefinition) -> JSONValue {
+        var properties: [String: JSONValue] = [:]
+        var required: [JSONValue] = []
+        for field in page.fields {
+            properties[field.id] = fieldSchema(field)
+            if field.required { required.append(.string(field.id)) }
+        }
+        var schema: [String: JSONValue] = [
+            "type": .string("object"), "title": .string(page.title.text(.de)),
+            "properties": .object(properties), "required": .array(required), "additionalProperties": .bool(false),
+        ]
+        if let fimId = page.fimId { schema["x-fim-id"] = .string(fimId) }
+        return .object(schema)
+    }
+
+    static func fieldSchema(_ field: FieldDefinition) -> JSONValue {
+        var schema: [String: JSONValue] = ["title": .string(field.label.text(.de))]
+        if let fimId = field.fimId { schema["x-fim-id"] = .string(fimId) }
+        if let version = field.fimVersion { schema["x-fim-version"] = .string(version) }
+        switch field.kind {
+        case .text, .textarea:
+            schema["type"] = .string("string")
+            schema["minLength"] = .integer(max(field.minLength ?? 1, 1))
+            schema["maxLength"] = .integer(field.effectiveMaxLength)
+        case .email:
+            schema["type"] = .string("string")
+            schema["format"] = .string("email")
+            schema["maxLength"] = .integer(254)
+        case .postalCode:
+            schema["type"] = .string("string")
+            schema["pattern"] = .string("^[0-9]{5}$")
+        case .integer:
+            schema["type"] = .string("integer")
+            if let minimum = field.minValue { schema["minimum"] = .integer(minimum) }
+            if let maximum = field.maxValue { schema["maximum"] = .integer(maximum) }
+        case .date:
+            schema["type"] = .string("string")
+            schema["format"] = .string("date")
+            schema["pattern"] = .string("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+        case .radio:
+            schema["type"] = .string("string")
+            schema["enum"] = .array((field.options ?? []).map { .string($0.value) })
+        case .file:
+            schema["type"] = .string("string")
+            schema["format"] = .string("uuid")
+            schema["description"] = .string("Id of the attachment in the application's attachments list")
+        }
+        return .object(schema)
+    }
+
+    static func conditionSchema(_ condition: Condition) -> JSONValue {
+        var value: [String: JSONValue] = [:]
+        if let allowed = condition.isOneOf { value["enum"] = .array(allowed.map(JSONValue.string)) }
+        if let refused = condition.isNoneOf { value["not"] = .object(["enum": .array(refused.map(JSONValue.string))]) }
+        return .object([
+            "properties": .object([condition.page: .object([
+                "properties": .object([condition.field: .object(value)]),
+                "required": .array([.string(condition.field)]),
+            ])]),
+            "required": .array([.string(condition.page)]),
+        ])
+    }
+}

@@ -28,6 +28,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "AmtswegStandards",
+            dependencies: ["AmtswegCore"]
+        ),
+        .target(
             name: "AmtswegStorage",
             dependencies: [
                 "AmtswegCore",
@@ -41,6 +45,7 @@ let package = Package(
             name: "AmtswegWeb",
             dependencies: [
                 "AmtswegCore",
+                "AmtswegStandards",
                 "AmtswegStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -56,6 +61,7 @@ let package = Package(
             dependencies: [
                 "AmtswegWeb",
                 "AmtswegStorage",
+                "AmtswegStandards",
                 "AmtswegCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -65,6 +71,10 @@ let package = Package(
         .testTarget(
             name: "AmtswegCoreTests",
             dependencies: ["AmtswegCore"]
+        ),
+        .testTarget(
+            name: "AmtswegStandardsTests",
+            dependencies: ["AmtswegStandards", "AmtswegCore"]
         ),
         .testTarget(
             name: "AmtswegStorageTests",

@@ -1,4 +1,5 @@
 import AmtswegCore
+import AmtswegStandards
 import AmtswegStorage
 import AmtswegWeb
 import ArgumentParser
@@ -28,7 +29,7 @@ struct DatabaseOptions: ParsableArguments {
 struct Amtsweg: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amtsweg", abstract: "Amtsweg – online services for public administration.",
-        subcommands: [Serve.self, Migrate.self, Demo.self, BenchSeed.self])
+        subcommands: [Serve.self, Migrate.self, Demo.self, ImportFIM.self, BenchSeed.self])
 
     static func makeLogger() -> Logger {
         LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
@@ -131,5 +132,40 @@ struct BenchSeed: AsyncParsableCommand {
         try text.write(toFile: out + ".page", atomically: true, encoding: .utf8)
         print("seeded \(lines.count) drafts")
         await database.shutdown()
+    }
+}
+
+/// `amtsweg import-fim`: turns an XDatenfelder 3.0.0 message into an assistant definition and an import report.
+struct ImportFIM: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-fim", abstract: "Import an XDatenfelder 3.0.0 Stammdatenschema or Datenfeldgruppe as an assistant.")
+    @Argument(help: "The XDatenfelder XML file.") var file: String
+    @Option(help: "Assistant id (lower case, digits and dashes).") var id: String
+    @Option(help: "14-digit LeiKa key of the service.") var leika: String
+    @Option(help: "Version of the assistant.") var version = "1.0.0"
+    @Option(help: "Where to write the definition JSON (default: stdout).") var out: String?
+    @Option(help: "Where to write the import report as JSON (the text report always goes to stderr).") var report: String?
+
+    func validate() throws {
+        guard id.range(of: "^[a-z0-9-]{1,64}$", options: .regularExpression) != nil else { throw ValidationError("--id: lower-case letters, digits and dashes") }
+        guard leika.range(of: "^99[0-9]{12}$", options: .regularExpression) != nil else { throw ValidationError("--leika: 14 digits starting with 99") }
+    }
+
+    func run() async throws {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch { throw ValidationError("cannot read \(file)") }
+        let importer = FIMImporter(availableCodeLists: Set(try Portal.loadCodeLists().keys))
+        let result: FIMImport
+        do {
+            result = try importer.importMessage(data, source: URL(fileURLWithPath: file).lastPathComponent, assistantId: id, leikaKey: leika, version: version)
+        } catch let error as FIMImportError {
+            throw ValidationError(error.description)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let json = try encoder.encode(result.definition)
+        if let out { try json.write(to: URL(fileURLWithPath: out)) } else { print(String(decoding: json, as: UTF8.self)) }
+        if let report { try encoder.encode(result.report).write(to: URL(fileURLWithPath: report)) }
+        FileHandle.standardError.write(Data((result.report.text + "\n").utf8))
     }
 }

@@ -67,7 +67,12 @@ public enum StructuredData {
             guard let values = answers.pages[page.id] else { continue }
             for field in page.fields {
                 guard let raw = values[field.id] else { continue }
-                let value: JSONValue = field.kind == .integer ? (Int(raw).map(JSONValue.integer) ?? .string(raw)) : .string(raw)
+                let value: JSONValue
+                switch field.kind {
+                case .integer: value = Int(raw).map(JSONValue.integer) ?? .string(raw)
+                case .boolean: value = .bool(raw == "true")
+                default: value = .string(raw)
+                }
                 result.append(StructuredField(
                     group: page.id, id: field.id, fimId: field.fimId, fimVersion: field.fimVersion,
                     label: field.label.text(.de), value: value))

@@ -15,6 +15,16 @@ public struct PageDefinition: Codable, Sendable, Equatable {
     /// The page is shown only when this holds.
     public let showIf: Condition?
 
+    /// Creates a page.
+    public init(id: String, fimId: String? = nil, title: LocalizedText, intro: LocalizedText? = nil, fields: [FieldDefinition], showIf: Condition? = nil) {
+        self.id = id
+        self.fimId = fimId
+        self.title = title
+        self.intro = intro
+        self.fields = fields
+        self.showIf = showIf
+    }
+
     /// Whether the page takes file uploads and so needs multipart encoding.
     public var hasFileField: Bool { fields.contains { $0.kind == .file } }
 
@@ -28,6 +38,12 @@ public struct FeeRule: Codable, Sendable, Equatable {
     public let copiesPage: String
     /// Field id of the copies count.
     public let copiesField: String
+
+    /// Creates a fee rule.
+    public init(copiesPage: String, copiesField: String) {
+        self.copiesPage = copiesPage
+        self.copiesField = copiesField
+    }
 }
 
 /// Citizen-facing facts about the service shown before the assistant starts.
@@ -42,6 +58,15 @@ public struct ServiceInformation: Codable, Sendable, Equatable {
     public let processingTime: LocalizedText
     /// Legal basis.
     public let legalBasis: LocalizedText
+
+    /// Creates the service information.
+    public init(description: LocalizedText, eligibility: LocalizedText, requirements: [LocalizedText], processingTime: LocalizedText, legalBasis: LocalizedText) {
+        self.description = description
+        self.eligibility = eligibility
+        self.requirements = requirements
+        self.processingTime = processingTime
+        self.legalBasis = legalBasis
+    }
 }
 
 /// A published, immutable version of a guided application (Onlinedienst) for one Leistung.
@@ -57,9 +82,39 @@ public struct AssistantDefinition: Codable, Sendable, Equatable {
     /// Information shown on the service page.
     public let information: ServiceInformation
     /// The pages in order.
-    public let pages: [PageDefinition]
+    public internal(set) var pages: [PageDefinition]
     /// Fee computation, if the service costs money.
     public let fee: FeeRule?
+
+    /// Creates a definition; call `check(source:)` before using it.
+    public init(id: String, version: String, leikaKey: String, title: LocalizedText, information: ServiceInformation, pages: [PageDefinition], fee: FeeRule? = nil) {
+        self.id = id
+        self.version = version
+        self.leikaKey = leikaKey
+        self.title = title
+        self.information = information
+        self.pages = pages
+        self.fee = fee
+    }
+
+    /// The definition with the options of code-list select fields filled in from `codeLists` (keyed by canonical URI).
+    public func resolvingCodeLists(_ codeLists: [String: [FieldOption]], source: String) throws -> AssistantDefinition {
+        var copy = self
+        for pageIndex in copy.pages.indices {
+            var fields = copy.pages[pageIndex].fields
+            for fieldIndex in fields.indices {
+                guard let uri = fields[fieldIndex].codeList else { continue }
+                guard let options = codeLists[uri] else {
+                    throw DefinitionError(source: source, message: "field \(copy.pages[pageIndex].id).\(fields[fieldIndex].id) needs code list \(uri), which is not installed")
+                }
+                fields[fieldIndex].options = options
+            }
+            copy.pages[pageIndex] = PageDefinition(
+                id: copy.pages[pageIndex].id, fimId: copy.pages[pageIndex].fimId, title: copy.pages[pageIndex].title,
+                intro: copy.pages[pageIndex].intro, fields: fields, showIf: copy.pages[pageIndex].showIf)
+        }
+        return copy
+    }
 
     /// The page with `id`, if any.
     public func page(_ id: String) -> PageDefinition? { pages.first { $0.id == id } }
@@ -91,11 +146,14 @@ public struct AssistantDefinition: Codable, Sendable, Equatable {
                 guard seenFields.insert(field.id).inserted else {
                     throw DefinitionError(source: source, message: "field \(page.id).\(field.id) is used twice")
                 }
-                if field.kind == .radio, (field.options ?? []).isEmpty {
-                    throw DefinitionError(source: source, message: "radio field \(page.id).\(field.id) has no options")
+                if field.kind == .radio || field.kind == .select, (field.options ?? []).isEmpty, field.codeList == nil {
+                    throw DefinitionError(source: source, message: "\(field.kind.rawValue) field \(page.id).\(field.id) has no options")
+                }
+                if let pattern = field.pattern, (try? NSRegularExpression(pattern: pattern)) == nil {
+                    throw DefinitionError(source: source, message: "field \(page.id).\(field.id) has an invalid pattern")
                 }
             }
-            if let condition = page.showIf {
+            for condition in page.showIf?.all ?? [] {
                 guard let target = seenPages[condition.page]?.field(condition.field) else {
                     throw DefinitionError(
                         source: source,

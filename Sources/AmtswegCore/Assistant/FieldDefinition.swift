@@ -1,6 +1,8 @@
 /// The kind of input a field asks for, which decides its widget, its validation and its JSON type.
 public enum FieldKind: String, Codable, Sendable {
-    case text, textarea, email, postalCode, integer, date, radio, file
+    case text, textarea, email, postalCode, integer, date, radio, select, boolean, file
+    /// Shows text only; takes no answer.
+    case label
 }
 
 /// One answer option of a radio field.
@@ -11,6 +13,13 @@ public struct FieldOption: Codable, Sendable, Equatable {
     public let label: LocalizedText
     /// Optional explanation under the option.
     public let hint: LocalizedText?
+
+    /// Creates an option.
+    public init(value: String, label: LocalizedText, hint: LocalizedText? = nil) {
+        self.value = value
+        self.label = label
+        self.hint = hint
+    }
 }
 
 /// A question on a page; `id` is unique within its page and is a FIM id where one exists.
@@ -39,14 +48,52 @@ public struct FieldDefinition: Codable, Sendable, Equatable {
     public let maxValue: Int?
     /// For dates: whether a date after today is refused.
     public let notInFuture: Bool?
-    /// Options of a radio field.
-    public let options: [FieldOption]?
+    /// Options of a radio or select field (for code lists: filled in when the code list is resolved).
+    public internal(set) var options: [FieldOption]?
     /// For files: allowed media types (checked by content).
     public let acceptedTypes: [String]?
     /// For files: maximum size in bytes.
     public let maxBytes: Int?
     /// HTML autocomplete token, for autofill and WCAG 1.3.5.
     public let autocomplete: String?
+    /// A regular expression the whole text answer must match (XSD-style, implicitly anchored).
+    public let pattern: String?
+    /// Canonical URI of the genericode code list a select field takes its options from.
+    public let codeList: String?
+    /// Heading of the group the field belongs to, shown when it differs from the previous field's.
+    public let legend: LocalizedText?
+    /// Paths of optional groups the field sits in: it is required only when each of them is in use.
+    public let optionalGroups: [String]?
+
+    /// Creates a field; everything but id, kind, label and required is optional.
+    public init(
+        id: String, fimId: String? = nil, fimVersion: String? = nil, kind: FieldKind, label: LocalizedText,
+        hint: LocalizedText? = nil, required: Bool, minLength: Int? = nil, maxLength: Int? = nil, minValue: Int? = nil,
+        maxValue: Int? = nil, notInFuture: Bool? = nil, options: [FieldOption]? = nil, acceptedTypes: [String]? = nil,
+        maxBytes: Int? = nil, autocomplete: String? = nil, pattern: String? = nil, codeList: String? = nil,
+        legend: LocalizedText? = nil, optionalGroups: [String]? = nil
+    ) {
+        self.id = id
+        self.fimId = fimId
+        self.fimVersion = fimVersion
+        self.kind = kind
+        self.label = label
+        self.hint = hint
+        self.required = required
+        self.minLength = minLength
+        self.maxLength = maxLength
+        self.minValue = minValue
+        self.maxValue = maxValue
+        self.notInFuture = notInFuture
+        self.options = options
+        self.acceptedTypes = acceptedTypes
+        self.maxBytes = maxBytes
+        self.autocomplete = autocomplete
+        self.pattern = pattern
+        self.codeList = codeList
+        self.legend = legend
+        self.optionalGroups = optionalGroups
+    }
 
     /// The effective maximum length of a text answer.
     public var effectiveMaxLength: Int {

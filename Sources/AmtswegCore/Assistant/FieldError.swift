@@ -16,6 +16,7 @@ public enum FieldProblem: String, Sendable, Equatable {
     case fileTooLarge
     case fileEmpty
     case invalidCharacters
+    case patternMismatch
 }
 
 /// A refused answer: which field, which input element to link to, and why.

@@ -42,9 +42,9 @@ public enum JSONSchemaExport {
     static func pageSchema(_ page: PageDefinition) -> JSONValue {
         var properties: [String: JSONValue] = [:]
         var required: [JSONValue] = []
-        for field in page.fields {
+        for field in page.fields where field.kind != .label {
             properties[field.id] = fieldSchema(field)
-            if field.required { required.append(.string(field.id)) }
+            if field.required && (field.optionalGroups ?? []).isEmpty { required.append(.string(field.id)) }
         }
         var schema: [String: JSONValue] = [
             "type": .string("object"), "title": .string(page.title.text(.de)),
@@ -63,6 +63,7 @@ public enum JSONSchemaExport {
             schema["type"] = .string("string")
             schema["minLength"] = .integer(max(field.minLength ?? 1, 1))
             schema["maxLength"] = .integer(field.effectiveMaxLength)
+            if let pattern = field.pattern { schema["pattern"] = .string("^(?:\(pattern))$") }
         case .email:
             schema["type"] = .string("string")
             schema["format"] = .string("email")
@@ -78,9 +79,14 @@ public enum JSONSchemaExport {
             schema["type"] = .string("string")
             schema["format"] = .string("date")
             schema["pattern"] = .string("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-        case .radio:
+        case .radio, .select:
             schema["type"] = .string("string")
             schema["enum"] = .array((field.options ?? []).map { .string($0.value) })
+            if let codeList = field.codeList { schema["x-codelist"] = .string(codeList) }
+        case .boolean:
+            schema["type"] = .string("boolean")
+        case .label:
+            break
         case .file:
             schema["type"] = .string("string")
             schema["format"] = .string("uuid")

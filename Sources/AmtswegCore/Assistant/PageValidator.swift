@@ -38,16 +38,18 @@ public struct PageValidator: Sendable {
         var values: [String: String] = [:]
         var files: [String: (UploadedFile, String)] = [:]
         var errors: [FieldError] = []
-        for field in page.fields {
+        let groupsInUse = Self.optionalGroupsInUse(page: page, input: input, uploads: uploads, existing: existing)
+        for field in page.fields where field.kind != .label {
+            let required = field.required && (field.optionalGroups ?? []).allSatisfy(groupsInUse.contains)
             if field.kind == .file {
-                switch checkFile(field, upload: uploads[field.id], existing: existing[field.id]) {
+                switch checkFile(field, required: required, upload: uploads[field.id], existing: existing[field.id]) {
                 case .success(let result):
                     if let (upload, type) = result { files[field.id] = (upload, type) } else if let kept = existing[field.id] { values[field.id] = kept }
                 case .failure(let error): errors.append(error)
                 }
                 continue
             }
-            switch check(field, input: input) {
+            switch check(field, required: required, input: input) {
             case .success(let value): if let value { values[field.id] = value }
             case .failure(let error): errors.append(error)
             }
@@ -55,18 +57,40 @@ public struct PageValidator: Sendable {
         return PageValidation(values: values, files: files, errors: errors, rawInput: input)
     }
 
-    private func check(_ field: FieldDefinition, input: [String: String]) -> Result<String?, FieldError> {
-        if field.kind == .date { return checkDate(field, input: input) }
+    /// Optional groups of the page in which at least one answer was given.
+    static func optionalGroupsInUse(page: PageDefinition, input: [String: String], uploads: [String: UploadedFile], existing: [String: String]) -> Set<String> {
+        var inUse = Set<String>()
+        for field in page.fields {
+            guard let groups = field.optionalGroups, !groups.isEmpty else { continue }
+            let given: Bool
+            switch field.kind {
+            case .date: given = ["day", "month", "year"].contains { !(input["\(field.id)-\($0)"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
+            case .file: given = !(uploads[field.id]?.data.isEmpty ?? true) || existing[field.id] != nil
+            case .label: given = false
+            default: given = !(input[field.id] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            }
+            if given { inUse.formUnion(groups) }
+        }
+        return inUse
+    }
+
+    private func check(_ field: FieldDefinition, required: Bool, input: [String: String]) -> Result<String?, FieldError> {
+        if field.kind == .date { return checkDate(field, required: required, input: input) }
         let raw = (input[field.id] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if raw.isEmpty {
-            return field.required ? .failure(FieldError(field: field.id, anchor: anchor(field), problem: .required)) : .success(nil)
+            return required ? .failure(FieldError(field: field.id, anchor: anchor(field), problem: .required)) : .success(nil)
         }
         if raw.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\r" && $0 != "\t" }) {
             return .failure(FieldError(field: field.id, anchor: anchor(field), problem: .invalidCharacters))
         }
         switch field.kind {
-        case .radio:
+        case .radio, .select:
             guard field.options?.contains(where: { $0.value == raw }) == true else {
+                return .failure(FieldError(field: field.id, anchor: anchor(field), problem: .notAnOption))
+            }
+            return .success(raw)
+        case .boolean:
+            guard raw == "true" || raw == "false" else {
                 return .failure(FieldError(field: field.id, anchor: anchor(field), problem: .notAnOption))
             }
             return .success(raw)
@@ -98,8 +122,11 @@ public struct PageValidator: Sendable {
             if normalised.count > field.effectiveMaxLength {
                 return .failure(FieldError(field: field.id, problem: .tooLong, parameters: ["max": String(field.effectiveMaxLength)]))
             }
+            if let pattern = field.pattern, !Self.matches(normalised, pattern: pattern) {
+                return .failure(FieldError(field: field.id, problem: .patternMismatch))
+            }
             return .success(normalised)
-        case .date, .file:
+        case .date, .file, .label:
             return .success(nil)
         }
     }
@@ -107,15 +134,16 @@ public struct PageValidator: Sendable {
     private func anchor(_ field: FieldDefinition) -> String {
         switch field.kind {
         case .radio: return "\(field.id)-\(field.options?.first?.value ?? "")"
+        case .boolean: return "\(field.id)-true"
         case .date: return "\(field.id)-day"
         default: return field.id
         }
     }
 
-    private func checkDate(_ field: FieldDefinition, input: [String: String]) -> Result<String?, FieldError> {
+    private func checkDate(_ field: FieldDefinition, required: Bool, input: [String: String]) -> Result<String?, FieldError> {
         let parts = ["day", "month", "year"].map { (input["\(field.id)-\($0)"] ?? "").trimmingCharacters(in: .whitespaces) }
         if parts.allSatisfy(\.isEmpty) {
-            return field.required ? .failure(FieldError(field: field.id, anchor: "\(field.id)-day", problem: .required)) : .success(nil)
+            return required ? .failure(FieldError(field: field.id, anchor: "\(field.id)-day", problem: .required)) : .success(nil)
         }
         if let missing = zip(["day", "month", "year"], parts).first(where: { $0.1.isEmpty }) {
             return .failure(FieldError(field: field.id, anchor: "\(field.id)-\(missing.0)", problem: .dateIncomplete))
@@ -135,9 +163,9 @@ public struct PageValidator: Sendable {
         return .success(String(format: "%04d-%02d-%02d", year, month, day))
     }
 
-    private func checkFile(_ field: FieldDefinition, upload: UploadedFile?, existing: String?) -> Result<(UploadedFile, String)?, FieldError> {
+    private func checkFile(_ field: FieldDefinition, required: Bool, upload: UploadedFile?, existing: String?) -> Result<(UploadedFile, String)?, FieldError> {
         guard let upload, !(upload.data.isEmpty && upload.filename.isEmpty) else {
-            if existing != nil || !field.required { return .success(nil) }
+            if existing != nil || !required { return .success(nil) }
             return .failure(FieldError(field: field.id, problem: .fileMissing))
         }
         let types = field.acceptedTypes ?? ["application/pdf", "image/png", "image/jpeg"]
@@ -149,6 +177,12 @@ public struct PageValidator: Sendable {
             return .failure(FieldError(field: field.id, problem: .fileType))
         }
         return .success((upload, type))
+    }
+
+    /// Whether all of `text` matches the XSD-style `pattern` (XSD patterns are implicitly anchored).
+    public static func matches(_ text: String, pattern: String) -> Bool {
+        guard let regex = try? NSRegularExpression(pattern: "^(?:\(pattern))$") else { return false }
+        return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
     /// Whether the Gregorian calendar has this day (years 1800...9999).

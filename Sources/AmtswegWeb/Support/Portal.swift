@@ -1,4 +1,5 @@
 import AmtswegCore
+import AmtswegStandards
 import AmtswegStorage
 import Foundation
 import Logging
@@ -69,13 +70,28 @@ public struct Portal: Sendable {
             stylesheet: String(decoding: try BundledResources.data("assets/amtsweg.css"), as: UTF8.self))
     }
 
-    /// Every assistant definition shipped in `Resources/assistants`, checked.
+    /// Every assistant definition shipped in `Resources/assistants`, checked, with code lists resolved.
     public static func loadAssistants() throws -> [String: AssistantDefinition] {
         let folder = BundledResources.directory.appendingPathComponent("assistants")
+        let options = try loadCodeLists().mapValues { list in
+            list.entries.map { FieldOption(value: $0.code, label: LocalizedText(["de": $0.label])) }
+        }
         var result: [String: AssistantDefinition] = [:]
         for file in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() where file.hasSuffix(".json") {
-            let definition = try AssistantDefinition.load(json: Data(contentsOf: folder.appendingPathComponent(file)), source: "assistants/\(file)")
-            result[definition.id] = definition
+            let source = "assistants/\(file)"
+            let definition = try AssistantDefinition.load(json: Data(contentsOf: folder.appendingPathComponent(file)), source: source)
+            result[definition.id] = try definition.resolvingCodeLists(options, source: source)
+        }
+        return result
+    }
+
+    /// The genericode code lists shipped in `Resources/codelists`, by canonical URI.
+    public static func loadCodeLists() throws -> [String: CodeList] {
+        let folder = BundledResources.directory.appendingPathComponent("codelists")
+        var result: [String: CodeList] = [:]
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() where file.hasSuffix(".xml") {
+            let list = try CodeList.parse(Data(contentsOf: folder.appendingPathComponent(file)))
+            result[list.canonicalUri] = list
         }
         return result
     }

@@ -19,7 +19,7 @@ struct AnswerPresenter {
         let flow = AssistantFlow(definition: definition)
         var result: [Line] = []
         for page in flow.visiblePages(for: answers) {
-            for field in page.fields {
+            for field in page.fields where field.kind != .label {
                 let raw = answers.value(page: page.id, field: field.id)
                 let label = page.fields.count == 1 ? field.label.text(translator.locale) : "\(page.title.text(translator.locale)): \(field.label.text(translator.locale))"
                 guard let raw else {
@@ -35,8 +35,10 @@ struct AnswerPresenter {
     /// The display text of one stored value.
     func display(_ raw: String, field: FieldDefinition, attachments: [AttachmentInfo]) -> String {
         switch field.kind {
-        case .radio:
+        case .radio, .select:
             return field.options?.first { $0.value == raw }?.label.text(translator.locale) ?? raw
+        case .boolean:
+            return translator(raw == "true" ? "common.yes" : "common.no")
         case .date:
             return Self.date(fromISO: raw).map(translator.date) ?? raw
         case .file:

@@ -10,14 +10,17 @@ struct QuestionViewModel {
     /// Field dictionaries for the `question` template.
     func fields(values: [String: String], rawInput: [String: String]?, errors: [FieldError], attachments: [AttachmentInfo]) -> [[String: Any]] {
         let locale = translator.locale
-        let singleRadio = page.fields.count == 1 && page.fields[0].kind == .radio
-        return page.fields.map { field in
+        let singleRadio = page.fields.count == 1 && (page.fields[0].kind == .radio || page.fields[0].kind == .boolean)
+        return page.fields.enumerated().map { index, field in
             var item: [String: Any] = [
                 "id": field.id, "label": field.label.text(locale), "kind_\(field.kind.rawValue)": true,
                 "required": field.required, "isPageHeading": singleRadio,
             ]
             if let hint = field.hint { item["hint"] = hint.text(locale); item["hintId"] = "\(field.id)-hint" }
             if let autocomplete = field.autocomplete { item["autocomplete"] = autocomplete }
+            if let legend = field.legend?.text(locale), index == 0 || page.fields[index - 1].legend?.text(locale) != legend {
+                item["legend"] = legend
+            }
             if let error = errors.first(where: { $0.field == field.id }) {
                 item["error"] = message(for: error)
                 item["errorId"] = "\(field.id)-error"
@@ -25,9 +28,19 @@ struct QuestionViewModel {
             let current = rawInput?[field.id] ?? values[field.id] ?? ""
             item["value"] = current
             switch field.kind {
-            case .radio:
+            case .select:
                 let chosen = rawInput?[field.id] ?? values[field.id]
-                item["options"] = (field.options ?? []).map { option -> [String: Any] in
+                item["choices"] = (field.options ?? []).map { option -> [String: Any] in
+                    ["value": option.value, "label": option.label.text(locale), "selected": option.value == chosen]
+                }
+            case .boolean, .radio:
+                let chosen = rawInput?[field.id] ?? values[field.id]
+                let options = field.kind == .boolean
+                    ? [FieldOption(value: "true", label: LocalizedText([locale.rawValue: translator("common.yes")])),
+                       FieldOption(value: "false", label: LocalizedText([locale.rawValue: translator("common.no")]))]
+                    : field.options ?? []
+                item["kind_radio"] = true
+                item["options"] = options.map { option -> [String: Any] in
                     var entry: [String: Any] = ["value": option.value, "label": option.label.text(locale), "inputId": "\(field.id)-\(option.value)",
                                                 "checked": option.value == chosen]
                     // Own key names: Mustache would otherwise fall back to the field's hint for options without one.

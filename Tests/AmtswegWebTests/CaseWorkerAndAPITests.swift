@@ -117,3 +117,16 @@ struct CaseWorkerAndAPITests {
         }
     }
 }
+
+@Suite("JSON log lines")
+struct JSONLogTests {
+    @Test("log lines are valid JSON with escaped values and an ISO timestamp")
+    func escaping() throws {
+        var line = ""
+        JSONLogHandler.appendQuoted("a\"b\\c\nd\u{1}e\u{2028}", to: &line)
+        let decoded = try JSONSerialization.jsonObject(with: Data("[\(line)]".utf8)) as? [String]
+        #expect(decoded == ["a\"b\\c\nd\u{1}e\u{2028}"])
+        let stamp = JSONLogHandler.timestamp()
+        #expect(stamp.range(of: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"#, options: .regularExpression) != nil)
+    }
+}

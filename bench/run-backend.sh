@@ -288,6 +288,11 @@ if ((sub_wrapped > 0)); then
 fi
 record "$sub"
 
+# The baseline again at the end: the first run may still share the core with start-up work
+# (WAL checkpoint after seeding, first housekeeping pass); ratios use the higher of the two.
+run_wrk baseline_end baseline.lua "$base/bench/baseline" - "$duration"
+record "$result_line"
+
 kill -0 "$server_pid" 2>/dev/null || die "server died during the benchmark (log: $logs/server.log)"
 stop_server
 # keep the kept server log small if the server logs every request

@@ -2,6 +2,7 @@
 
 - `server`: starts `$AMTSWEG_BIN serve --demo` on a free loopback port with a fresh SQLite
   database and yields its base URL; `server_db_url` is that database's `AMTSWEG_DATABASE_URL`.
+- `api_key`: an API key of the demo authority, from `amtsweg demo` run on the server's database.
 - `driver`: Debian's headless Chromium through Selenium 4 and Debian's chromedriver.
 - `check_axe(driver)`: runs axe-core (WCAG 2.0/2.1 A and AA rules) on the current page and
   fails with a readable list of violations.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import socket
 import subprocess
 import time
@@ -97,6 +99,18 @@ def server(tmp_path_factory, server_db_url):
             proc.kill()
             proc.wait(timeout=10)
         print(f"\nserver log: {log_path}")
+
+
+@pytest.fixture(scope="session")
+def api_key(server, server_db_url) -> str:
+    """An API key of the demo authority, printed by `amtsweg demo` run on the server's database."""
+    result = subprocess.run(
+        [str(amtsweg_bin()), "demo"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+        env=dict(os.environ, AMTSWEG_DATABASE_URL=server_db_url), stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, f"amtsweg demo exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+    keys = re.findall(r"^api key (aw_\S+)\s*$", result.stdout, flags=re.MULTILINE)
+    assert len(keys) == 1, f"expected one line 'api key aw_…' from amtsweg demo, got:\n{result.stdout}"
+    return keys[0]
 
 
 def make_driver():

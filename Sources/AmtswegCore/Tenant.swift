@@ -39,12 +39,15 @@ public struct TenantService: Codable, Sendable, Equatable {
     public let assistantId: String
     /// The authority's fee.
     public let fee: FeeSchedule
+    /// The office that handles it (e.g. "Ausländerbehörde"); nil: the tenant's default office.
+    public let office: String?
 
     /// Creates an offering.
-    public init(tenantId: UUID, leikaKey: String, assistantId: String, fee: FeeSchedule) {
+    public init(tenantId: UUID, leikaKey: String, assistantId: String, fee: FeeSchedule, office: String? = nil) {
         self.tenantId = tenantId
         self.leikaKey = leikaKey
         self.assistantId = assistantId
         self.fee = fee
+        self.office = office
     }
 }

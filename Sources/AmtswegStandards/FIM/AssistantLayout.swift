@@ -12,6 +12,8 @@ struct AssistantLayout {
     private(set) var report: ImportReport
     private let availableCodeLists: Set<String>
     private var usedPageIds = Set<String>()
+    /// Rules already reported (a group used several times carries its rules each time).
+    private var reportedRules = Set<String>()
     /// Where each field use landed: "instance path of its group/field id" → (page id, field key).
     private var placed: [String: (page: String, key: String)] = [:]
 
@@ -88,11 +90,16 @@ struct AssistantLayout {
             let note = { (outcome: String) in
                 ImportReport.RuleNote(id: rule.id, name: rule.name, owner: group.id, text: rule.freeText ?? rule.script ?? "", outcome: outcome)
             }
+            let firstReport = reportedRules.insert("\(rule.id):\(rule.version)@\(group.id)").inserted
             if usable.isEmpty {
-                report.unmappedRules.append(note(rule.script != nil ? "Skript wird nicht ausgeführt" : "Freitextregel ohne erkannte Bedingung"))
+                if firstReport {
+                    report.unmappedRules.append(note(rule.script != nil ? "Skript wird nicht ausgeführt" : "Freitextregel ohne erkannte Bedingung"))
+                }
             } else {
                 for activation in usable { activations[activation.target] = activation }
-                report.mappedRules.append(note(usable.map { "\($0.target) nur wenn \($0.field) ∈ {\($0.values.joined(separator: ", "))}" }.joined(separator: "; ")))
+                if firstReport {
+                    report.mappedRules.append(note(usable.map { "\($0.target) nur wenn \($0.field) ∈ {\($0.values.joined(separator: ", "))}" }.joined(separator: "; ")))
+                }
             }
         }
         for child in group.children {

@@ -73,6 +73,9 @@ public enum Migrator {
                 label TEXT NOT NULL, created_at {BIGINT} NOT NULL, revoked_at {BIGINT} NULL)
             """,
         ]),
+        Migration(version: 2, name: "office per offering", statements: [
+            "ALTER TABLE tenant_services ADD COLUMN office TEXT NULL",
+        ]),
     ]
 
     /// The highest migration version this build knows.

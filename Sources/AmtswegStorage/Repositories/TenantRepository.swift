@@ -55,9 +55,9 @@ public struct TenantRepository: Sendable {
         try await database.write { sql in
             try await sql.raw("DELETE FROM tenant_services WHERE tenant_id = \(bind: service.tenantId.uuidString) AND leika_key = \(bind: service.leikaKey)").run()
             try await sql.raw("""
-                INSERT INTO tenant_services (tenant_id, leika_key, assistant_id, fee_first_cents, fee_further_cents)
+                INSERT INTO tenant_services (tenant_id, leika_key, assistant_id, fee_first_cents, fee_further_cents, office)
                 VALUES (\(bind: service.tenantId.uuidString), \(bind: service.leikaKey), \(bind: service.assistantId),
-                        \(bind: service.fee.firstCopyCents), \(bind: service.fee.furtherCopyCents))
+                        \(bind: service.fee.firstCopyCents), \(bind: service.fee.furtherCopyCents), \(bind: service.office))
                 """).run()
         }
     }
@@ -72,7 +72,8 @@ public struct TenantRepository: Sendable {
                     assistantId: try row.decode(column: "assistant_id", as: String.self),
                     fee: FeeSchedule(
                         firstCopyCents: try row.decode(column: "fee_first_cents", as: Int.self),
-                        furtherCopyCents: try row.decode(column: "fee_further_cents", as: Int.self)))
+                        furtherCopyCents: try row.decode(column: "fee_further_cents", as: Int.self)),
+                    office: try row.decode(column: "office", as: String?.self))
             }
         }
     }

@@ -7,6 +7,7 @@ struct ReceiptDocument {
     let application: ApplicationRecord
     let assistant: AssistantDefinition
     let tenant: Tenant
+    let office: String
     let attachments: [AttachmentInfo]
     let translator: Translator
 
@@ -16,7 +17,7 @@ struct ReceiptDocument {
         var pdf = SimplePDF(title: "\(t("receipt.title")) \(application.caseNumber)")
         pdf.paragraph(t("receipt.title"), size: 18, bold: true)
         pdf.paragraph(assistant.title.text(t.locale), size: 13, bold: true, gapBefore: 6)
-        pdf.paragraph("\(t("receipt.authority")): \(tenant.name), \(tenant.office)", gapBefore: 10)
+        pdf.paragraph("\(t("receipt.authority")): \(tenant.name), \(office)", gapBefore: 10)
         pdf.paragraph("\(t("receipt.caseNumber")): \(application.caseNumber)")
         pdf.paragraph("\(t("receipt.submittedAt")): \(t.dateTime(application.submittedAt))")
         pdf.paragraph("\(t("receipt.fee")): \(t.euros(cents: application.feeCents))")

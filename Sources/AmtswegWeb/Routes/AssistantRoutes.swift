@@ -167,12 +167,14 @@ struct AssistantRoutes {
         else { throw HTTPError(.notFound) }
         let t = portal.translator(locale)
         let tenant = portal.tenantsById[application.tenantId]
+        let office = portal.office(leikaKey: application.leikaKey, tenantId: application.tenantId)
         return portal.page(
             "confirmation", locale: locale, path: "/vorgang/\(id)/bestaetigung", title: t("confirmation.title"),
             model: [
                 "serviceTitle": assistant.title.text(locale), "caseNumber": application.caseNumber, "accessCode": accessCode,
                 "fee": t.euros(cents: application.feeCents), "receiptHref": "/\(locale.rawValue)/vorgang/\(id)/bestaetigung.pdf",
-                "authority": tenant?.name ?? "", "office": tenant?.office ?? "", "statusHref": "/\(locale.rawValue)/status",
+                "authority": tenant?.name ?? "", "office": office, "statusHref": "/\(locale.rawValue)/status",
+                "nextText": t("confirmation.nextText", ["office": office]),
             ],
             tenant: tenant)
     }
@@ -184,7 +186,8 @@ struct AssistantRoutes {
               let assistant = portal.assistants[application.assistantId], let tenant = portal.tenantsById[application.tenantId]
         else { throw HTTPError(.notFound) }
         let attachments = try await portal.applications.attachments(tenantId: tenant.id, id: id)
-        let pdf = ReceiptDocument(application: application, assistant: assistant, tenant: tenant, attachments: attachments,
+        let pdf = ReceiptDocument(application: application, assistant: assistant, tenant: tenant,
+                                  office: portal.office(leikaKey: application.leikaKey, tenantId: tenant.id), attachments: attachments,
                                   translator: portal.translator(locale)).pdf()
         return Response(
             status: .ok,

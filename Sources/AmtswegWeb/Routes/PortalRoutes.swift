@@ -79,14 +79,21 @@ struct PortalRoutes {
         let (session, cookie) = try await portal.ensureSession(of: request)
         let info = assistant.information
         let fee = offering.fee
-        var feeText = t("service.feeFirst", ["amount": t.euros(cents: fee.firstCopyCents)])
-        if fee.furtherCopyCents > 0 { feeText += " " + t("service.feeFurther", ["amount": t.euros(cents: fee.furtherCopyCents)]) }
+        var feeText: String
+        if fee.firstCopyCents == 0 && fee.furtherCopyCents == 0 {
+            feeText = t("service.feeNone")
+        } else if assistant.fee == nil {
+            feeText = t("service.feeFlat", ["amount": t.euros(cents: fee.firstCopyCents)])
+        } else {
+            feeText = t("service.feeFirst", ["amount": t.euros(cents: fee.firstCopyCents)])
+            if fee.furtherCopyCents > 0 { feeText += " " + t("service.feeFurther", ["amount": t.euros(cents: fee.furtherCopyCents)]) }
+        }
         return portal.page(
             "service", locale: locale, path: path, title: assistant.title.text(locale),
             model: [
                 "description": info.description.text(locale), "eligibility": info.eligibility.text(locale),
                 "requirements": info.requirements.map { $0.text(locale) }, "processingTime": info.processingTime.text(locale),
-                "legalBasis": info.legalBasis.text(locale), "fee": feeText, "authority": tenant.name, "office": tenant.office,
+                "legalBasis": info.legalBasis.text(locale), "fee": feeText, "authority": tenant.name, "office": offering.office ?? tenant.office,
                 "contactEmail": tenant.contactEmail, "startAction": "/\(locale.rawValue)/leistungen/\(key)/start",
                 "leikaKey": key,
             ],

@@ -20,7 +20,14 @@ public enum DemoData {
             id: UUID(), ars: ars, name: "Stadt Musterstadt", office: "Standesamt", contactEmail: "standesamt@musterstadt.example"))
         try await tenants.offer(TenantService(
             tenantId: tenant.id, leikaKey: "99027002012000", assistantId: "geburtsurkunde",
-            fee: FeeSchedule(firstCopyCents: 1200, furtherCopyCents: 600)))
+            fee: FeeSchedule(firstCopyCents: 1200, furtherCopyCents: 600), office: "Standesamt"))
+        // The two services imported from real FIM Stammdatenschemata; demo fees, each authority sets its own.
+        try await tenants.offer(TenantService(
+            tenantId: tenant.id, leikaKey: "99010012001001", assistantId: "beschaeftigungserlaubnis-aufenthaltsgestattung",
+            fee: FeeSchedule(firstCopyCents: 0, furtherCopyCents: 0), office: "Ausländerbehörde"))
+        try await tenants.offer(TenantService(
+            tenantId: tenant.id, leikaKey: "99010001001012", assistantId: "aufenthaltserlaubnis-humanitaer",
+            fee: FeeSchedule(firstCopyCents: 10000, furtherCopyCents: 0), office: "Ausländerbehörde"))
         let hash = Bcrypt.hash(password, cost: bcryptCost)
         try await StaffRepository(database: database).upsertUser(
             tenantId: tenant.id, username: username, passwordHash: hash, role: "case_worker", displayName: "Standesamt Musterstadt")

@@ -121,6 +121,11 @@ public struct Portal: Sendable {
     /// The translator for `locale`.
     func translator(_ locale: AppLocale) -> Translator { translators[locale]! }
 
+    /// The office that handles `leikaKey` at `tenantId`.
+    func office(leikaKey: String, tenantId: UUID) -> String {
+        offerings[leikaKey]?.first { $0.tenantId == tenantId }?.office ?? tenantsById[tenantId]?.office ?? ""
+    }
+
     /// The tenant offering `leikaKey` (the first, while Zuständigkeitsfinder is not yet built).
     func offering(_ leikaKey: String) -> (TenantService, Tenant, AssistantDefinition)? {
         guard let service = offerings[leikaKey]?.first, let tenant = tenantsById[service.tenantId],

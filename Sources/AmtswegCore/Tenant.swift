@@ -12,21 +12,26 @@ public struct Tenant: Codable, Sendable, Equatable {
     public let office: String
     /// Contact e-mail of the office.
     public let contactEmail: String
+    /// How long a saved draft's resume link stays valid.
+    public let draftRetentionDays: Int
 
-    /// Creates a tenant; `ars` must be 12 digits.
-    public init(id: UUID, ars: String, name: String, office: String, contactEmail: String) throws(TenantError) {
+    /// Creates a tenant; `ars` must be 12 digits, retention 1...365 days (default 30).
+    public init(id: UUID, ars: String, name: String, office: String, contactEmail: String, draftRetentionDays: Int = 30) throws(TenantError) {
         guard ars.count == 12, ars.allSatisfy({ $0.isASCII && $0.isNumber }) else { throw .invalidARS(ars) }
+        guard (1...365).contains(draftRetentionDays) else { throw .invalidRetention(draftRetentionDays) }
         self.id = id
         self.ars = ars
         self.name = name
         self.office = office
         self.contactEmail = contactEmail
+        self.draftRetentionDays = draftRetentionDays
     }
 }
 
 /// Why a tenant cannot be created.
 public enum TenantError: Error, Equatable {
     case invalidARS(String)
+    case invalidRetention(Int)
 }
 
 /// A service an authority offers: which assistant, at what fee.

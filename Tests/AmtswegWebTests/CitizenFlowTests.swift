@@ -159,3 +159,39 @@ struct CitizenFlowTests {
         }
     }
 }
+
+@Suite("Save and resume")
+struct SaveAndResumeTests {
+    @Test("a citizen saves, gets a secret link, and continues in another browser with every answer kept")
+    func saveAndResume() async throws {
+        try await WebHarness.run { client, portal in
+            var browser = Browser(client)
+            try await browser.get("/de/leistungen/99027002012000")
+            let start = try await browser.post("/de/leistungen/99027002012000/start", [:])
+            let draftPath = String(start.location.dropLast("/relation".count))
+            _ = try await browser.post("\(draftPath)/relation", ["relation": "self"])
+            let saved = try await browser.post("\(draftPath)/person", ["F60000000228": "Erika", "F60000000227": "Mustermann", "_action": "save"])
+            #expect(saved.status == .ok && saved.text.contains("Ihre Angaben sind gespeichert"))
+            let link = try #require(Browser.firstMatch(#"value="(http://[^"]+/de/fortsetzen/[^"]+)""#, in: saved.text))
+            let path = String(link[link.range(of: "/de/fortsetzen/")!.lowerBound...])
+            // The old browser loses the draft to whoever opens the link; a new browser continues it.
+            var other = Browser(client)
+            let resumed = try await other.get(path)
+            #expect(resumed.status == .seeOther && resumed.location == "\(draftPath)/birth")
+            let person = try await other.get("\(draftPath)/person")
+            #expect(person.text.contains(#"value="Erika""#))
+            #expect(try await browser.get("\(draftPath)/person").status == .notFound)
+            // The link works until it expires; afterwards it is refused and housekeeping deletes the draft.
+            let draftId = String(draftPath.split(separator: "/").last!)
+            try await portal.database.write { sql in
+                try await sql.raw("UPDATE drafts SET resume_expires_at = 1 WHERE id = \(bind: draftId)").run()
+            }
+            var third = Browser(client)
+            let expired = try await third.get(path)
+            #expect(expired.status == .notFound && expired.text.contains("abgelaufen"))
+            #expect(try await portal.drafts.purgeOrphaned(untouchedSince: 0) >= 1)
+            #expect(try await other.get("\(draftPath)/person").status == .notFound)
+            #expect(try await third.get("/de/fortsetzen/short").status == .notFound)
+        }
+    }
+}

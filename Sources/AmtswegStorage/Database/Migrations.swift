@@ -76,6 +76,12 @@ public enum Migrator {
         Migration(version: 2, name: "office per offering", statements: [
             "ALTER TABLE tenant_services ADD COLUMN office TEXT NULL",
         ]),
+        Migration(version: 3, name: "save and resume", statements: [
+            "ALTER TABLE drafts ADD COLUMN resume_token_hash TEXT NULL",
+            "ALTER TABLE drafts ADD COLUMN resume_expires_at {BIGINT} NULL",
+            "CREATE UNIQUE INDEX drafts_resume_token ON drafts (resume_token_hash)",
+            "ALTER TABLE tenants ADD COLUMN draft_retention_days {BIGINT} NULL",
+        ]),
     ]
 
     /// The highest migration version this build knows.

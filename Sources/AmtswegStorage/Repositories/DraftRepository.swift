@@ -105,6 +105,32 @@ public struct DraftRepository: Sendable {
         }
     }
 
+    /// Issues a secret resume link token for the draft, valid until `expiresAt` (ms); only its hash is stored.
+    public func issueResumeToken(draft: DraftRecord, expiresAt: Int64) async throws -> String {
+        let token = SecureToken.generate()
+        let hash = SecureToken.hash(token)
+        try await database.write { sql in
+            try await sql.raw("""
+                UPDATE drafts SET resume_token_hash = \(bind: hash), resume_expires_at = \(bind: expiresAt), updated_at = \(bind: Clock.millis())
+                WHERE id = \(bind: draft.id) AND session_hash = \(bind: draft.sessionHash)
+                """).run()
+        }
+        return token
+    }
+
+    /// The draft behind a resume token, now bound to `sessionHash`; nil when unknown or expired.
+    public func resume(token: String, sessionHash: String, now: Int64 = Clock.millis()) async throws -> DraftRecord? {
+        let hash = SecureToken.hash(token)
+        return try await database.write { sql in
+            guard let row = try await sql.raw("""
+                SELECT * FROM drafts WHERE resume_token_hash = \(bind: hash) AND resume_expires_at >= \(bind: now)
+                """).all().first else { return nil }
+            let draft = try Self.record(row)
+            try await sql.raw("UPDATE drafts SET session_hash = \(bind: sessionHash) WHERE id = \(bind: draft.id)").run()
+            return try Self.record(try await sql.raw("SELECT * FROM drafts WHERE id = \(bind: draft.id)").all().first!)
+        }
+    }
+
     /// Upload metadata of a draft.
     public func attachments(draftId: String, tenantId: UUID) async throws -> [AttachmentInfo] {
         try await database.read { sql in
@@ -148,12 +174,14 @@ extension DraftRepository {
     ///
     /// Cross-tenant by purpose: housekeeping for every authority at once. Nobody can reach such a
     /// draft any more, so keeping it would only keep personal data without a purpose.
+    /// Drafts saved for later are kept until their resume link expires, then deleted too.
     @discardableResult
-    public func purgeOrphaned(untouchedSince cutoff: Int64) async throws -> Int {
+    public func purgeOrphaned(untouchedSince cutoff: Int64, now: Int64 = Clock.millis()) async throws -> Int {
         try await database.write { sql in
             let orphaned = try await sql.raw("""
-                SELECT id FROM drafts WHERE updated_at < \(bind: cutoff)
-                AND NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.id_hash = drafts.session_hash)
+                SELECT id FROM drafts WHERE (updated_at < \(bind: cutoff) AND resume_expires_at IS NULL
+                AND NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.id_hash = drafts.session_hash))
+                OR resume_expires_at < \(bind: now)
                 """).all().map { try $0.decode(column: "id", as: String.self) }
             for id in orphaned {
                 try await sql.raw("DELETE FROM attachments WHERE draft_id = \(bind: id)").run()

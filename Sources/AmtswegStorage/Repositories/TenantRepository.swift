@@ -18,14 +18,15 @@ public struct TenantRepository: Sendable {
                 let id = try row.decode(column: "id", as: String.self)
                 try await sql.raw("""
                     UPDATE tenants SET name = \(bind: tenant.name), office = \(bind: tenant.office),
-                    contact_email = \(bind: tenant.contactEmail) WHERE id = \(bind: id)
+                    contact_email = \(bind: tenant.contactEmail), draft_retention_days = \(bind: tenant.draftRetentionDays) WHERE id = \(bind: id)
                     """).run()
-                return try Tenant(id: UUID(uuidString: id)!, ars: tenant.ars, name: tenant.name, office: tenant.office, contactEmail: tenant.contactEmail)
+                return try Tenant(id: UUID(uuidString: id)!, ars: tenant.ars, name: tenant.name, office: tenant.office,
+                                  contactEmail: tenant.contactEmail, draftRetentionDays: tenant.draftRetentionDays)
             }
             try await sql.raw("""
-                INSERT INTO tenants (id, ars, name, office, contact_email, created_at)
+                INSERT INTO tenants (id, ars, name, office, contact_email, created_at, draft_retention_days)
                 VALUES (\(bind: tenant.id.uuidString), \(bind: tenant.ars), \(bind: tenant.name), \(bind: tenant.office),
-                        \(bind: tenant.contactEmail), \(bind: Clock.millis()))
+                        \(bind: tenant.contactEmail), \(bind: Clock.millis()), \(bind: tenant.draftRetentionDays))
                 """).run()
             return tenant
         }
@@ -82,6 +83,7 @@ public struct TenantRepository: Sendable {
         guard let id = UUID(uuidString: try row.decode(column: "id", as: String.self)) else { throw StorageError.corruptRow("tenants.id") }
         return try Tenant(
             id: id, ars: try row.decode(column: "ars", as: String.self), name: try row.decode(column: "name", as: String.self),
-            office: try row.decode(column: "office", as: String.self), contactEmail: try row.decode(column: "contact_email", as: String.self))
+            office: try row.decode(column: "office", as: String.self), contactEmail: try row.decode(column: "contact_email", as: String.self),
+            draftRetentionDays: try row.decode(column: "draft_retention_days", as: Int?.self) ?? 30)
     }
 }

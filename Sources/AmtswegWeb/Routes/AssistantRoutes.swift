@@ -13,6 +13,7 @@ struct AssistantRoutes {
         router.post("\(prefix)/absenden") { request, context in try await submit(request, context, locale: locale) }
         router.get("\(prefix)/:page") { request, context in try await showPage(request, context, locale: locale) }
         router.post("\(prefix)/:page") { request, context in try await savePage(request, context, locale: locale) }
+        router.get("/\(locale.rawValue)/fortsetzen/:token") { request, context in try await resume(request, context, locale: locale) }
         router.get("/\(locale.rawValue)/vorgang/:application/bestaetigung") { request, context in
             try await confirmation(request, context, locale: locale)
         }
@@ -65,6 +66,9 @@ struct AssistantRoutes {
         // Answers to pages that the new answer hides are dropped, so they are never submitted.
         answers.keepOnly(pages: Set(flow.visiblePages(for: answers).map(\.id)))
         try await portal.drafts.savePage(draft: draft, pageId: page.id, values: validation.values, files: validation.files, answers: answers)
+        if form.values["_action"] == "save" {
+            return try await savedForLater(request, draft: draft, page: page, locale: locale)
+        }
         let next: String
         if returnToCheck, flow.isComplete(answers) {
             next = "/\(locale.rawValue)/antrag/\(draft.id)/pruefen"
@@ -74,6 +78,37 @@ struct AssistantRoutes {
             next = "/\(locale.rawValue)/antrag/\(draft.id)/pruefen"
         }
         return Portal.redirect(next)
+    }
+
+    /// Issues the resume link and shows it once.
+    private func savedForLater(_ request: Request, draft: DraftRecord, page: PageDefinition, locale: AppLocale) async throws -> Response {
+        let t = portal.translator(locale)
+        let days = portal.tenantsById[draft.tenantId]?.draftRetentionDays ?? 30
+        let expires = Date().addingTimeInterval(Double(days) * 86_400)
+        let token = try await portal.drafts.issueResumeToken(draft: draft, expiresAt: Clock.millis(expires))
+        let host = request.head.authority ?? "127.0.0.1"
+        let link = "\(portal.secureCookies ? "https" : "http")://\(host)/\(locale.rawValue)/fortsetzen/\(token)"
+        return portal.page(
+            "saved", locale: locale, path: "/antrag/\(draft.id)/\(page.id)", title: t("saved.title"),
+            model: ["resumeLink": link, "savedText": t("saved.text", ["date": t.date(expires)]),
+                    "continueHref": "/\(locale.rawValue)/antrag/\(draft.id)/\(page.id)"],
+            tenant: portal.tenantsById[draft.tenantId])
+    }
+
+    /// Opens a saved draft from its resume link in this browser.
+    func resume(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
+        let t = portal.translator(locale)
+        guard let token = context.parameters.get("token"), token.count == 43 else {
+            return portal.page("error", locale: locale, path: "/", title: t("resume.invalidTitle"),
+                               model: ["message": t("resume.invalidMessage")], status: .notFound)
+        }
+        let (session, cookie) = try await portal.ensureSession(of: request)
+        guard let draft = try await portal.drafts.resume(token: token, sessionHash: session.idHash),
+              let assistant = portal.assistants[draft.assistantId] else {
+            return portal.page("error", locale: locale, path: "/", title: t("resume.invalidTitle"),
+                               model: ["message": t("resume.invalidMessage")], status: .notFound, headers: cookie)
+        }
+        return Portal.redirect(nextLocation(draft: draft, flow: AssistantFlow(definition: assistant), locale: locale), headers: cookie)
     }
 
     private func nextLocation(draft: DraftRecord, flow: AssistantFlow, locale: AppLocale) -> String {

@@ -56,8 +56,10 @@ struct Serve: AsyncParsableCommand {
             let app = AmtswegApplication.build(portal: portal, host: host, port: port, logger: logger)
             print("Amtsweg läuft auf http://\(host):\(port)/")
             try await app.runService()
+        } catch is CancellationError {
+            // SIGTERM/SIGINT end the service group by cancellation: a normal shutdown.
         } catch {
-            logger.critical("startup failed", metadata: ["error": "\(error)"])
+            logger.critical("server stopped on error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             await database.shutdown()
             throw error
         }

@@ -38,3 +38,27 @@ struct JSONSchemaExportTests {
         #expect(encoded.contains(#""enum":["sibling","other"]"#) && encoded.contains(#""then":{"required":["interest"]}"#))
     }
 }
+
+@Suite("JSON Schema conditions are typed")
+struct JSONSchemaConditionTypingTests {
+    @Test("a condition on a boolean field compares with JSON true, nested conditions are kept")
+    func booleanCondition() throws {
+        let yesNo = FieldDefinition(id: "q", kind: .boolean, label: LocalizedText(["de": "Q"]), required: true)
+        let kind = FieldDefinition(id: "k", kind: .radio, label: LocalizedText(["de": "K"]), required: true,
+                                   options: [FieldOption(value: "a", label: LocalizedText(["de": "A"]))])
+        let definition = AssistantDefinition(
+            id: "t", version: "1", leikaKey: "99000000000000", title: LocalizedText(["de": "T"]),
+            information: ServiceInformation(description: LocalizedText(["de": "d"]), eligibility: LocalizedText(["de": "e"]), requirements: [],
+                                            processingTime: LocalizedText(["de": "p"]), legalBasis: LocalizedText(["de": "l"])),
+            pages: [
+                PageDefinition(id: "p1", title: LocalizedText(["de": "1"]), fields: [yesNo]),
+                PageDefinition(id: "p2", title: LocalizedText(["de": "2"]), fields: [kind], showIf: Condition(page: "p1", field: "q", isOneOf: ["true"])),
+                PageDefinition(id: "p3", title: LocalizedText(["de": "3"]), fields: [],
+                               showIf: Condition(page: "p2", field: "k", isOneOf: ["a"], allOf: [Condition(page: "p1", field: "q", isOneOf: ["true"])])),
+            ])
+        try definition.check(source: "t")
+        let text = String(decoding: try JSONEncoder().encode(JSONSchemaExport.schema(for: definition)), as: UTF8.self)
+        #expect(text.contains(#""enum":[true]"#) && !text.contains(#""enum":["true"]"#))
+        #expect(text.contains(#""if":{"allOf":["#))
+    }
+}

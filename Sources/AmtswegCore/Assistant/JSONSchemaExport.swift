@@ -20,7 +20,7 @@ public enum JSONSchemaExport {
                 continue
             }
             conditions.append(.object([
-                "if": conditionSchema(condition),
+                "if": conditionSchema(condition, definition: definition),
                 "then": .object(["required": .array([.string(page.id)])]),
                 "else": .object(["not": .object(["required": .array([.string(page.id)])])]),
             ]))
@@ -95,16 +95,28 @@ public enum JSONSchemaExport {
         return .object(schema)
     }
 
-    static func conditionSchema(_ condition: Condition) -> JSONValue {
-        var value: [String: JSONValue] = [:]
-        if let allowed = condition.isOneOf { value["enum"] = .array(allowed.map(JSONValue.string)) }
-        if let refused = condition.isNoneOf { value["not"] = .object(["enum": .array(refused.map(JSONValue.string))]) }
-        return .object([
-            "properties": .object([condition.page: .object([
-                "properties": .object([condition.field: .object(value)]),
-                "required": .array([.string(condition.field)]),
-            ])]),
-            "required": .array([.string(condition.page)]),
-        ])
+    /// The `if` of a page condition, with nested conditions, comparing typed values as the data holds them.
+    static func conditionSchema(_ condition: Condition, definition: AssistantDefinition) -> JSONValue {
+        let parts = condition.all.map { single -> JSONValue in
+            let kind = definition.page(single.page)?.field(single.field)?.kind
+            let typed = { (raw: String) -> JSONValue in
+                switch kind {
+                case .boolean: return .bool(raw == "true")
+                case .integer: return Int(raw).map(JSONValue.integer) ?? .string(raw)
+                default: return .string(raw)
+                }
+            }
+            var value: [String: JSONValue] = [:]
+            if let allowed = single.isOneOf { value["enum"] = .array(allowed.map(typed)) }
+            if let refused = single.isNoneOf { value["not"] = .object(["enum": .array(refused.map(typed))]) }
+            return .object([
+                "properties": .object([single.page: .object([
+                    "properties": .object([single.field: .object(value)]),
+                    "required": .array([.string(single.field)]),
+                ])]),
+                "required": .array([.string(single.page)]),
+            ])
+        }
+        return parts.count == 1 ? parts[0] : .object(["allOf": .array(parts)])
     }
 }

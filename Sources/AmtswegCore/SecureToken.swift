@@ -14,6 +14,11 @@ public enum SecureToken {
         SHA256.hash(data: Data(text.utf8)).hexString
     }
 
+    /// Lower-case hex SHA-256 of `data`.
+    public static func sha256Hex(_ data: Data) -> String {
+        SHA256.hash(data: data).hexString
+    }
+
     /// Lower-case hex SHA-512 of `data`.
     public static func sha512Hex(_ data: Data) -> String {
         SHA512.hash(data: data).hexString

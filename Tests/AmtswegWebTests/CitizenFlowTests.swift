@@ -195,3 +195,27 @@ struct SaveAndResumeTests {
         }
     }
 }
+
+@Suite("Drafts started on an older assistant version")
+struct DraftVersionTests {
+    @Test("a draft from an older version is carried to the current one and the citizen is told")
+    func carriedOver() async throws {
+        try await WebHarness.run { client, portal in
+            var browser = Browser(client)
+            try await browser.get("/de/leistungen/99027002012000")
+            let start = try await browser.post("/de/leistungen/99027002012000/start", [:])
+            let draftPath = String(start.location.dropLast("/relation".count))
+            _ = try await browser.post("\(draftPath)/relation", ["relation": "self"])
+            let draftId = String(draftPath.split(separator: "/").last!)
+            try await portal.database.write { sql in
+                try await sql.raw("UPDATE drafts SET assistant_version = '0.9.0' WHERE id = \(bind: draftId)").run()
+            }
+            let redirected = try await browser.get("\(draftPath)/relation")
+            #expect(redirected.status == .seeOther && redirected.location == "\(draftPath)/person?geaendert=1")
+            let page = try await browser.get(redirected.location)
+            #expect(page.text.contains("Dieser Antrag wurde geändert"))
+            let stored = try await portal.drafts.find(id: draftId, sessionHash: SecureToken.hash(String(browser.cookie!.split(separator: "=")[1])))
+            #expect(stored?.assistantVersion == "1.0.0" && stored?.answers.value(page: "relation", field: "relation") == "self")
+        }
+    }
+}

@@ -181,5 +181,11 @@ public struct DefinitionError: Error, CustomStringConvertible, Equatable {
     /// What is wrong.
     public let message: String
 
+    /// Creates an error for `source`.
+    public init(source: String, message: String) {
+        self.source = source
+        self.message = message
+    }
+
     public var description: String { "\(source): \(message)" }
 }

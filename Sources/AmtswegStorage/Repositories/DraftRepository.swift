@@ -105,6 +105,17 @@ public struct DraftRepository: Sendable {
         }
     }
 
+    /// Moves a draft to a newer assistant version with the answers carried over.
+    public func migrate(draft: DraftRecord, toVersion version: String, answers: Answers) async throws {
+        let encoded = try Self.encode(answers)
+        try await database.write { sql in
+            try await sql.raw("""
+                UPDATE drafts SET assistant_version = \(bind: version), answers = \(bind: encoded), updated_at = \(bind: Clock.millis())
+                WHERE id = \(bind: draft.id) AND session_hash = \(bind: draft.sessionHash)
+                """).run()
+        }
+    }
+
     /// Issues a secret resume link token for the draft, valid until `expiresAt` (ms); only its hash is stored.
     public func issueResumeToken(draft: DraftRecord, expiresAt: Int64) async throws -> String {
         let token = SecureToken.generate()

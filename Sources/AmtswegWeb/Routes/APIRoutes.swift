@@ -84,7 +84,7 @@ struct APIRoutes {
     /// The public JSON Schema of an assistant version's Fachdaten (`/api/schemas/{assistant}/{version}.json`).
     func schema(_ context: AppRequestContext) throws -> Response {
         guard let assistantId = context.parameters.get("assistant"), let file = context.parameters.get("file"), file.hasSuffix(".json"),
-              let definition = portal.assistants[assistantId], definition.version == String(file.dropLast(5))
+              let definition = portal.assistantVersions[assistantId]?[String(file.dropLast(5))]
         else { throw APIFailure.notFound }
         var response = try json(JSONSchemaExport.schema(for: definition))
         response.headers[.contentType] = "application/schema+json"
@@ -186,7 +186,7 @@ struct APIRoutes {
 
     private func dto(_ application: ApplicationRecord) async throws -> ApplicationDTO {
         let tenant = portal.tenantsById[application.tenantId]
-        let fields = portal.assistants[application.assistantId].map { StructuredData.fields(of: application.answers, definition: $0) } ?? []
+        let fields = portal.assistant(application.assistantId, version: application.assistantVersion).map { StructuredData.fields(of: application.answers, definition: $0) } ?? []
         let history = try await portal.applications.history(tenantId: application.tenantId, id: application.id).compactMap { event -> ApplicationDTO.HistoryEntry? in
             guard let to = event.to else { return nil }
             return .init(at: event.at, from: event.from?.rawValue, to: to.rawValue, actor: event.actorKind, reason: event.reason)

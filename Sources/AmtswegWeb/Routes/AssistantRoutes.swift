@@ -28,6 +28,17 @@ struct AssistantRoutes {
               let draft = try await portal.drafts.find(id: draftId, sessionHash: session.idHash),
               let assistant = portal.assistants[draft.assistantId]
         else { throw HTTPError(.notFound) }
+        if draft.assistantVersion != assistant.version {
+            // A newer version was published since the citizen started: carry answers over by field id and
+            // send the citizen to the first page that needs a new look, with a notice.
+            let old = portal.assistantVersions[draft.assistantId]?[draft.assistantVersion] ?? assistant
+            let result = VersionMigration.migrate(draft.answers, from: old, to: assistant)
+            try await portal.drafts.migrate(draft: draft, toVersion: assistant.version, answers: result.answers)
+            let locale = ErrorMiddleware.locale(of: request)
+            let target = result.pagesToReview.first ?? AssistantFlow(definition: assistant).firstUnansweredPage(result.answers)?.id
+            throw RedirectSignal(location: target.map { "/\(locale.rawValue)/antrag/\(draft.id)/\($0)?geaendert=1" }
+                ?? "/\(locale.rawValue)/antrag/\(draft.id)/pruefen")
+        }
         return (draft, assistant, session)
     }
 
@@ -41,7 +52,8 @@ struct AssistantRoutes {
         let attachments = page.hasFileField ? try await portal.drafts.attachments(draftId: draft.id, tenantId: draft.tenantId) : []
         return render(page: page, draft: draft, assistant: assistant, session: session, locale: locale,
                       values: draft.answers.pages[page.id] ?? [:], rawInput: nil, errors: [], attachments: attachments,
-                      returnToCheck: request.uri.queryParameters["return"] == "check")
+                      returnToCheck: request.uri.queryParameters["return"] == "check",
+                      changedNotice: request.uri.queryParameters["geaendert"] == "1")
     }
 
     func savePage(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
@@ -119,7 +131,7 @@ struct AssistantRoutes {
     private func render(
         page: PageDefinition, draft: DraftRecord, assistant: AssistantDefinition, session: SessionRecord, locale: AppLocale,
         values: [String: String], rawInput: [String: String]?, errors: [FieldError], attachments: [AttachmentInfo],
-        returnToCheck: Bool, status: HTTPResponse.Status = .ok
+        returnToCheck: Bool, status: HTTPResponse.Status = .ok, changedNotice: Bool = false
     ) -> Response {
         let t = portal.translator(locale)
         let flow = AssistantFlow(definition: assistant)
@@ -145,6 +157,7 @@ struct AssistantRoutes {
                 "action": "/\(locale.rawValue)/antrag/\(draft.id)/\(page.id)", "backHref": back,
                 "returnToCheck": returnToCheck, "singleRadio": page.fields.count == 1 && page.fields[0].kind == .radio,
                 "progress": t("question.progress", ["current": String(position), "total": String(visible.count)]),
+                "changedNotice": changedNotice,
             ],
             status: status, csrf: session.csrfToken, tenant: portal.tenantsById[draft.tenantId], hasErrors: !errors.isEmpty)
     }
@@ -198,7 +211,7 @@ struct AssistantRoutes {
     func confirmation(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
         guard let id = context.parameters.get("application"), let (_, session) = try await portal.session(of: request),
               let accessCode = session.data.receipts[id], let application = try await portal.applications.findForCitizen(id: id),
-              let assistant = portal.assistants[application.assistantId]
+              let assistant = portal.assistant(application.assistantId, version: application.assistantVersion)
         else { throw HTTPError(.notFound) }
         let t = portal.translator(locale)
         let tenant = portal.tenantsById[application.tenantId]
@@ -218,7 +231,7 @@ struct AssistantRoutes {
         guard let id = context.parameters.get("application"), let (_, session) = try await portal.session(of: request),
               session.data.receipts[id] != nil || session.data.statusGrants.contains(id),
               let application = try await portal.applications.findForCitizen(id: id),
-              let assistant = portal.assistants[application.assistantId], let tenant = portal.tenantsById[application.tenantId]
+              let assistant = portal.assistant(application.assistantId, version: application.assistantVersion), let tenant = portal.tenantsById[application.tenantId]
         else { throw HTTPError(.notFound) }
         let attachments = try await portal.applications.attachments(tenantId: tenant.id, id: id)
         let pdf = ReceiptDocument(application: application, assistant: assistant, tenant: tenant,

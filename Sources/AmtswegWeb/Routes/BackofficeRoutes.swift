@@ -96,7 +96,7 @@ struct BackofficeRoutes {
     func caseView(_ request: Request, _ context: AppRequestContext, locale: AppLocale, error: String? = nil) async throws -> Response {
         guard let (session, user) = try await staffSession(request) else { return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden") }
         guard let id = context.parameters.get("application"), let application = try await portal.applications.find(tenantId: user.tenantId, id: id),
-              let assistant = portal.assistants[application.assistantId]
+              let assistant = portal.assistant(application.assistantId, version: application.assistantVersion)
         else { throw HTTPError(.notFound) }
         try await portal.applications.recordAccess(tenantId: user.tenantId, id: id, actor: Actor(kind: "staff", id: user.id))
         let t = portal.translator(locale)

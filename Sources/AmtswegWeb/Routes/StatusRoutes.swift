@@ -50,7 +50,7 @@ struct StatusRoutes {
         guard let id = context.parameters.get("application"), let (_, session) = try await portal.session(of: request),
               session.data.statusGrants.contains(id) || session.data.receipts[id] != nil,
               let application = try await portal.applications.findForCitizen(id: id),
-              let assistant = portal.assistants[application.assistantId]
+              let assistant = portal.assistant(application.assistantId, version: application.assistantVersion)
         else { throw HTTPError(.notFound) }
         let t = portal.translator(locale)
         let history = try await portal.applications.history(tenantId: application.tenantId, id: id)

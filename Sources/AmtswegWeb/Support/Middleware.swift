@@ -58,6 +58,9 @@ struct ErrorMiddleware: RouterMiddleware {
             status = .internalServerError
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
         }
+        if let redirect = error as? RedirectSignal {
+            return Portal.redirect(redirect.location)
+        }
         if let failure = error as? APIFailure, let response = try? failure.response(from: request, context: context) {
             return response
         }
@@ -137,4 +140,10 @@ struct Problem: Encodable {
         if status == 401 { headers[.wwwAuthenticate] = "Bearer" }
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(data: body)))
     }
+}
+
+/// Thrown by a route helper that must send the browser elsewhere (e.g. after carrying a draft to a new version).
+struct RedirectSignal: Error {
+    /// Where to go (303).
+    let location: String
 }

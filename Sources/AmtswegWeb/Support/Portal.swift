@@ -17,8 +17,10 @@ public struct Portal: Sendable {
     public let staff: StaffRepository
     /// The OZG catalogue.
     public let catalogue: ServiceCatalogue
-    /// Assistants by id.
+    /// The current (highest) version of each assistant, by id.
     public let assistants: [String: AssistantDefinition]
+    /// Every shipped version of each assistant: id → version → definition (published versions never change).
+    public let assistantVersions: [String: [String: AssistantDefinition]]
     /// Offerings by LeiKa key (a Leistung may be offered by several authorities).
     public let offerings: [String: [TenantService]]
     /// Tenants by id.
@@ -43,7 +45,8 @@ public struct Portal: Sendable {
     /// Loads resources and the tenant directory from `database`.
     public static func load(database: any Database, secureCookies: Bool, logger: Logger) async throws -> Portal {
         let catalogue = try ServiceCatalogue(json: BundledResources.data("data/ozg-katalog-2019.json"))
-        let assistants = try loadAssistants()
+        let versions = try loadAssistantVersions()
+        let assistants = versions.mapValues { byVersion in byVersion.values.max { Self.versionOrder($0.version, $1.version) }! }
         var catalogs: [AppLocale: MessageCatalog] = [:]
         for locale in AppLocale.allCases {
             catalogs[locale] = try MessageCatalog(locale: locale, json: BundledResources.data("i18n/\(locale.rawValue).json"))
@@ -62,7 +65,8 @@ public struct Portal: Sendable {
         return Portal(
             database: database, tenants: tenantRepository, sessions: SessionRepository(database: database),
             drafts: DraftRepository(database: database), applications: ApplicationRepository(database: database),
-            staff: StaffRepository(database: database), catalogue: catalogue, assistants: assistants, offerings: offerings,
+            staff: StaffRepository(database: database), catalogue: catalogue, assistants: assistants, assistantVersions: versions,
+            offerings: offerings,
             tenantsById: Dictionary(uniqueKeysWithValues: tenantList.map { ($0.id, $0) }), views: views,
             translators: translators, messageTrees: trees, secureCookies: secureCookies, throttle: AttemptThrottle(),
             staticPages: StaticPageCache(),
@@ -70,17 +74,32 @@ public struct Portal: Sendable {
             stylesheet: String(decoding: try BundledResources.data("assets/amtsweg.css"), as: UTF8.self))
     }
 
-    /// Every assistant definition shipped in `Resources/assistants`, checked, with code lists resolved.
+    /// The current version of every shipped assistant, by id.
     public static func loadAssistants() throws -> [String: AssistantDefinition] {
+        try loadAssistantVersions().mapValues { byVersion in byVersion.values.max { versionOrder($0.version, $1.version) }! }
+    }
+
+    /// Whether version `lhs` comes before `rhs` (numeric components, "1.10.0" after "1.9.0").
+    static func versionOrder(_ lhs: String, _ rhs: String) -> Bool {
+        let left = lhs.split(separator: ".").map { Int($0) ?? 0 }, right = rhs.split(separator: ".").map { Int($0) ?? 0 }
+        return left.lexicographicallyPrecedes(right)
+    }
+
+    /// Every shipped assistant version: files in `Resources/assistants` and its subfolders, checked, code lists resolved.
+    public static func loadAssistantVersions() throws -> [String: [String: AssistantDefinition]] {
         let folder = BundledResources.directory.appendingPathComponent("assistants")
         let options = try loadCodeLists().mapValues { list in
             list.entries.map { FieldOption(value: $0.code, label: LocalizedText(["de": $0.label])) }
         }
-        var result: [String: AssistantDefinition] = [:]
-        for file in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() where file.hasSuffix(".json") {
+        var result: [String: [String: AssistantDefinition]] = [:]
+        let files = (FileManager.default.enumerator(atPath: folder.path)?.compactMap { $0 as? String } ?? []).filter { $0.hasSuffix(".json") }.sorted()
+        for file in files {
             let source = "assistants/\(file)"
             let definition = try AssistantDefinition.load(json: Data(contentsOf: folder.appendingPathComponent(file)), source: source)
-            result[definition.id] = try definition.resolvingCodeLists(options, source: source)
+            guard result[definition.id]?[definition.version] == nil else {
+                throw DefinitionError(source: source, message: "\(definition.id) \(definition.version) is defined twice")
+            }
+            result[definition.id, default: [:]][definition.version] = try definition.resolvingCodeLists(options, source: source)
         }
         return result
     }
@@ -120,6 +139,11 @@ public struct Portal: Sendable {
 
     /// The translator for `locale`.
     func translator(_ locale: AppLocale) -> Translator { translators[locale]! }
+
+    /// The definition an application or draft was made with, or the current one if that version is gone.
+    func assistant(_ id: String, version: String) -> AssistantDefinition? {
+        assistantVersions[id]?[version] ?? assistants[id]
+    }
 
     /// The office that handles `leikaKey` at `tenantId`.
     func office(leikaKey: String, tenantId: UUID) -> String {

@@ -52,7 +52,12 @@ BY_FIM_ID = {
 
 
 def assistant_definition(leika: str) -> dict:
-    return json.loads((ASSISTANTS_DIR / f"{SERVICES[leika]}.json").read_text(encoding="utf-8"))
+    """The current (highest) published version of the service's assistant."""
+    def version_key(definition):
+        return tuple(int(part) for part in definition["version"].split("."))
+    versions = [json.loads(path.read_text(encoding="utf-8")) for path in ASSISTANTS_DIR.glob(f"{SERVICES[leika]}*.json")]
+    versions = [d for d in versions if d["id"] == SERVICES[leika]]
+    return max(versions, key=version_key)
 
 
 # --- generic page filling -------------------------------------------------------------------

@@ -1,5 +1,25 @@
 import Foundation
 
+/// A cross-field rule on a page, e.g. "street address or P.O. box": a yes/no expression and its message.
+public struct PageRule: Codable, Sendable, Equatable {
+    /// Stable id (a FIM rule id where the rule comes from FIM).
+    public let id: String
+    /// The expression that must be true (see `ExpressionParser`).
+    public let check: String
+    /// What the citizen reads when it is false.
+    public let message: LocalizedText
+    /// The field the error summary links to.
+    public let field: String
+
+    /// Creates a rule.
+    public init(id: String, check: String, message: LocalizedText, field: String) {
+        self.id = id
+        self.check = check
+        self.message = message
+        self.field = field
+    }
+}
+
 /// One page of an assistant: one topic, a few fields, optionally shown only under a condition.
 public struct PageDefinition: Codable, Sendable, Equatable {
     /// Stable id, part of the page URL and the structured-data group key.
@@ -14,15 +34,19 @@ public struct PageDefinition: Codable, Sendable, Equatable {
     public let fields: [FieldDefinition]
     /// The page is shown only when this holds.
     public let showIf: Condition?
+    /// Cross-field rules checked when the page is saved.
+    public let rules: [PageRule]?
 
     /// Creates a page.
-    public init(id: String, fimId: String? = nil, title: LocalizedText, intro: LocalizedText? = nil, fields: [FieldDefinition], showIf: Condition? = nil) {
+    public init(id: String, fimId: String? = nil, title: LocalizedText, intro: LocalizedText? = nil, fields: [FieldDefinition],
+                showIf: Condition? = nil, rules: [PageRule]? = nil) {
         self.id = id
         self.fimId = fimId
         self.title = title
         self.intro = intro
         self.fields = fields
         self.showIf = showIf
+        self.rules = rules
     }
 
     /// Whether the page takes file uploads and so needs multipart encoding.
@@ -111,7 +135,7 @@ public struct AssistantDefinition: Codable, Sendable, Equatable {
             }
             copy.pages[pageIndex] = PageDefinition(
                 id: copy.pages[pageIndex].id, fimId: copy.pages[pageIndex].fimId, title: copy.pages[pageIndex].title,
-                intro: copy.pages[pageIndex].intro, fields: fields, showIf: copy.pages[pageIndex].showIf)
+                intro: copy.pages[pageIndex].intro, fields: fields, showIf: copy.pages[pageIndex].showIf, rules: copy.pages[pageIndex].rules)
         }
         return copy
     }
@@ -165,6 +189,16 @@ public struct AssistantDefinition: Codable, Sendable, Equatable {
                 }
             }
             seenPages[page.id] = page
+            for rule in page.rules ?? [] {
+                do {
+                    _ = try ExpressionChecker(definition: self, page: page).checkRule(rule.check)
+                } catch {
+                    throw DefinitionError(source: source, message: "rule \(rule.id) on page \(page.id): \(error)")
+                }
+                guard page.field(rule.field) != nil else {
+                    throw DefinitionError(source: source, message: "rule \(rule.id) on page \(page.id) links to unknown field \(rule.field)")
+                }
+            }
         }
         if let fee {
             guard seenPages[fee.copiesPage]?.field(fee.copiesField)?.kind == .integer else {

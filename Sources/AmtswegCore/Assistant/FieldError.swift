@@ -17,6 +17,8 @@ public enum FieldProblem: String, Sendable, Equatable {
     case fileEmpty
     case invalidCharacters
     case patternMismatch
+    /// A cross-field rule of the page is not met; `parameters["rule"]` names it.
+    case ruleViolated
 }
 
 /// A refused answer: which field, which input element to link to, and why.

@@ -33,7 +33,7 @@ public struct PageValidator: Sendable {
     /// Validates `input` (form name → value) and `uploads` for `page`; `existing` keeps earlier uploads.
     public func validate(
         page: PageDefinition, input: [String: String], uploads: [String: UploadedFile] = [:],
-        existing: [String: String] = [:]
+        existing: [String: String] = [:], definition: AssistantDefinition? = nil, answers: Answers = Answers()
     ) -> PageValidation {
         var values: [String: String] = [:]
         var files: [String: (UploadedFile, String)] = [:]
@@ -52,6 +52,18 @@ public struct PageValidator: Sendable {
             switch check(field, required: required, input: input) {
             case .success(let value): if let value { values[field.id] = value }
             case .failure(let error): errors.append(error)
+            }
+        }
+        if errors.isEmpty, let definition, let rules = page.rules {
+            let checker = ExpressionChecker(definition: definition, page: page)
+            let today = String(format: "%04d-%02d-%02d", self.today.year ?? 0, self.today.month ?? 0, self.today.day ?? 0)
+            var known = values
+            for field in files.keys { known[field] = "uploaded" }
+            for rule in rules {
+                guard let expression = try? ExpressionParser.parse(rule.check) else { continue }
+                if checker.evaluate(expression, values: known, answers: answers, today: today) == .boolean(false) {
+                    errors.append(FieldError(field: rule.field, problem: .ruleViolated, parameters: ["rule": rule.id]))
+                }
             }
         }
         return PageValidation(values: values, files: files, errors: errors, rawInput: input)

@@ -50,6 +50,7 @@ struct AssistantLayout {
     private mutating func emit(_ pending: PendingPage, depth: Int) {
         let pageId = uniquePageId(pending.node.id)
         var fields: [FieldDefinition] = []
+        var rules: [PageRule] = []
         var children: [(PendingPage, Int)] = []
         let pageGroups = pending.optional ? [pending.instancePath] : []
         switch pending.node {
@@ -57,7 +58,7 @@ struct AssistantLayout {
             fields += mapField(field, key: field.id, required: true, legend: nil, optionalGroups: [], instancePath: pending.instancePath, pageId: pageId, cardinality: (1, 1))
         case .group(let group):
             collect(group, instancePath: pending.instancePath, keyPrefix: "", legend: nil, optionalGroups: pageGroups,
-                    pageId: pageId, depth: depth, conditions: pending.conditions, into: &fields, children: &children)
+                    pageId: pageId, depth: depth, conditions: pending.conditions, into: &fields, rules: &rules, children: &children)
         }
         let title: String
         let intro: String?
@@ -70,7 +71,7 @@ struct AssistantLayout {
         } else {
             pages.append(PageDefinition(
                 id: pageId, fimId: pending.node.id, title: LocalizedText(["de": title]), intro: intro.map { LocalizedText(["de": $0]) },
-                fields: fields, showIf: Self.combine(pending.conditions)))
+                fields: fields, showIf: Self.combine(pending.conditions), rules: rules.isEmpty ? nil : rules))
             report.pages += 1
             report.fields += fields.count
         }
@@ -80,9 +81,11 @@ struct AssistantLayout {
     /// Walks a group's children: fields and flattened groups go on the page, sub-pages are queued.
     private mutating func collect(
         _ group: XDFGroup, instancePath: String, keyPrefix: String, legend: String?, optionalGroups: [String], pageId: String,
-        depth: Int, conditions: [Condition], into fields: inout [FieldDefinition], children: inout [(PendingPage, Int)]
+        depth: Int, conditions: [Condition], into fields: inout [FieldDefinition], rules pageRules: inout [PageRule],
+        children: inout [(PendingPage, Int)]
     ) {
         var activations: [String: ActivationRule] = [:]
+        var atLeastOne: [(XDFRule, [String])] = []
         for rule in group.rules {
             let found = RuleRecognizer.activations(of: rule)
             let directChildren = Set(group.children.map(\.node.id))
@@ -91,7 +94,9 @@ struct AssistantLayout {
                 ImportReport.RuleNote(id: rule.id, name: rule.name, owner: group.id, text: rule.freeText ?? rule.script ?? "", outcome: outcome)
             }
             let firstReport = reportedRules.insert("\(rule.id):\(rule.version)@\(group.id)").inserted
-            if usable.isEmpty {
+            if usable.isEmpty, let ids = RuleRecognizer.atLeastOne(of: rule), ids.allSatisfy(directChildren.contains) {
+                atLeastOne.append((rule, ids))
+            } else if usable.isEmpty {
                 if firstReport {
                     report.unmappedRules.append(note(rule.script != nil ? "Skript wird nicht ausgeführt" : "Freitextregel ohne erkannte Bedingung"))
                 }
@@ -132,8 +137,35 @@ struct AssistantLayout {
                 } else {
                     let groups = child.minimum == 0 ? optionalGroups + [childPath] : optionalGroups
                     collect(sub, instancePath: childPath, keyPrefix: keyPrefix + sub.id + ".", legend: sub.label, optionalGroups: groups,
-                            pageId: pageId, depth: depth + 1, conditions: conditions, into: &fields, children: &children)
+                            pageId: pageId, depth: depth + 1, conditions: conditions, into: &fields, rules: &pageRules, children: &children)
                 }
+            }
+        }
+        for (rule, ids) in atLeastOne {
+            let placements = ids.compactMap { placed[instancePath + "/" + $0] }
+            let note = ImportReport.RuleNote(id: rule.id, name: rule.name, owner: group.id, text: rule.freeText ?? "", outcome: "")
+            guard placements.count == ids.count, placements.allSatisfy({ $0.page == pageId }) else {
+                if reportedRules.insert("\(rule.id)@\(group.id)#unplaced").inserted {
+                    report.unmappedRules.append(ImportReport.RuleNote(id: note.id, name: note.name, owner: note.owner, text: note.text,
+                                                                      outcome: "Felder nicht auf einer Seite"))
+                }
+                continue
+            }
+            var check = placements.map { "filled(\($0.key))" }.joined(separator: " or ")
+            if optionalGroups.contains(instancePath) {
+                // In an optional group the rule binds only once the group is used at all.
+                let groupKeys = placed.filter { $0.key.hasPrefix(instancePath + "/") && $0.value.page == pageId }.map(\.value.key).sorted()
+                check = "not (\(groupKeys.map { "filled(\($0))" }.joined(separator: " or "))) or (\(check))"
+            }
+            let labels = ids.compactMap { id in fields.first { $0.id == placed[instancePath + "/" + id]?.key }?.label.text(.de) }
+            pageRules.append(PageRule(
+                id: "\(rule.id)@\(placements[0].key)", check: check,
+                message: LocalizedText(["de": "Geben Sie mindestens eines an: \(labels.joined(separator: ", ")).",
+                                        "en": "Enter at least one of: \(labels.joined(separator: ", "))."]),
+                field: placements[0].key))
+            if reportedRules.insert("\(rule.id)@\(group.id)#rule").inserted {
+                report.mappedRules.append(ImportReport.RuleNote(id: note.id, name: note.name, owner: note.owner, text: note.text,
+                                                                outcome: "Regel \(check)"))
             }
         }
     }

@@ -41,6 +41,23 @@ enum RuleRecognizer {
         return result
     }
 
+    private static let atLeastOnePhrase = try! NSRegularExpression(
+        pattern: #"mindestens\s+(?:eines|eins|ein)\s+der\s+(?:daten)?felder\s+(.+?)\s+(?:befüllt|ausgefüllt|angegeben)"#,
+        options: [.caseInsensitive, .dotMatchesLineSeparators])
+    private static let fieldId = try! NSRegularExpression(pattern: #"\bF\d{8,11}\b"#)
+
+    /// The fields of a rule saying "at least one of the fields F…, F… or F… must be filled", or nil.
+    static func atLeastOne(of rule: XDFRule) -> [String]? {
+        guard let text = rule.freeText else { return nil }
+        let range = NSRange(text.startIndex..., in: text)
+        guard let match = atLeastOnePhrase.firstMatch(in: text, range: range), let list = Range(match.range(at: 1), in: text) else { return nil }
+        let listText = String(text[list])
+        let ids = fieldId.matches(in: listText, range: NSRange(listText.startIndex..., in: listText)).compactMap {
+            Range($0.range, in: listText).map { String(listText[$0]) }
+        }
+        return ids.count >= 2 ? ids : nil
+    }
+
     /// JA/NEIN become the boolean answers "true"/"false"; codes stay as written.
     static func normalisedCode(_ code: String) -> String {
         switch code.lowercased() {

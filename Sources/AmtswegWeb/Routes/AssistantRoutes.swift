@@ -66,7 +66,8 @@ struct AssistantRoutes {
         }
         let returnToCheck = form.values["_return"] == "check"
         let existing = draft.answers.pages[page.id] ?? [:]
-        let validation = PageValidator().validate(page: page, input: form.values, uploads: form.files, existing: existing)
+        let validation = PageValidator().validate(page: page, input: form.values, uploads: form.files, existing: existing,
+                                                  definition: assistant, answers: draft.answers)
         guard validation.isValid else {
             let attachments = page.hasFileField ? try await portal.drafts.attachments(draftId: draft.id, tenantId: draft.tenantId) : []
             return render(page: page, draft: draft, assistant: assistant, session: session, locale: locale, values: existing,

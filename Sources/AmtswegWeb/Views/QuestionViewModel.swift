@@ -21,7 +21,7 @@ struct QuestionViewModel {
             if let legend = field.legend?.text(locale), index == 0 || page.fields[index - 1].legend?.text(locale) != legend {
                 item["legend"] = legend
             }
-            if let error = errors.first(where: { $0.field == field.id }) {
+            if let error = errors.first(where: { $0.field == field.id && $0.problem != .ruleViolated }) ?? errors.first(where: { $0.field == field.id }) {
                 item["error"] = message(for: error)
                 item["errorId"] = "\(field.id)-error"
             }
@@ -73,6 +73,9 @@ struct QuestionViewModel {
 
     /// The localized message of a refused answer, naming the field.
     func message(for error: FieldError) -> String {
+        if error.problem == .ruleViolated, let rule = page.rules?.first(where: { $0.id == error.parameters["rule"] }) {
+            return rule.message.text(translator.locale)
+        }
         guard let field = page.field(error.field) else { return translator(error.messageKey, error.parameters) }
         var parameters = error.parameters
         parameters["label"] = field.label.text(translator.locale)

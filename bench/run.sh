@@ -269,6 +269,15 @@ report=$out/report.md
   echo "| Target | Measured | Result |"
   echo "|---|---:|---|"
   printf '%s\n' "${targets[@]}"
+  echo
+  echo "## Assistant engine (in-process, \`amtsweg bench-engine\`)"
+  echo
+  # Import of the larger real FIM schema and validation of a full submission of the largest assistant,
+  # each against a baseline measured in the same run.
+  if ! (cd "$root" && "$AMTSWEG_BIN" bench-engine --fim "$root/../shared/data/fim/S00000000377.xdf3.xml"); then
+    echo "bench-engine failed"
+    overall=1
+  fi
 } >"$report"
 
 echo

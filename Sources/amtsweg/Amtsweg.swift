@@ -29,7 +29,7 @@ struct DatabaseOptions: ParsableArguments {
 struct Amtsweg: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amtsweg", abstract: "Amtsweg – online services for public administration.",
-        subcommands: [Serve.self, Migrate.self, Demo.self, ImportFIM.self, BenchSeed.self])
+        subcommands: [Serve.self, Migrate.self, Demo.self, ImportFIM.self, BenchSeed.self, EngineBenchmark.self])
 
     static func makeLogger() -> Logger {
         LoggingSystem.bootstrap { JSONLogHandler(label: $0) }

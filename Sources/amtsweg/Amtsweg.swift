@@ -9,6 +9,26 @@ import Logging
 
 /// Options every command that touches the database shares.
 struct DatabaseOptions: ParsableArguments {
+    /// The master key for data at rest: `AMTSWEG_MASTER_KEY` (base64, 32 bytes), else the key file
+    /// `AMTSWEG_KEY_FILE` (default data/amtsweg.key), created with mode 0600 on first start.
+    func protector(logger: Logger) throws -> DataProtector {
+        let environment = ProcessInfo.processInfo.environment
+        if let key = environment["AMTSWEG_MASTER_KEY"] {
+            do { return try DataProtector(base64: key) } catch { throw ValidationError("AMTSWEG_MASTER_KEY must be 32 bytes in base64") }
+        }
+        let path = environment["AMTSWEG_KEY_FILE"] ?? "data/amtsweg.key"
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            do { return try DataProtector(base64: text) } catch { throw ValidationError("\(path) does not hold a 32-byte base64 key") }
+        }
+        let key = DataProtector.newMasterKeyBase64()
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: path, contents: Data(key.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("cannot create key file \(path)")
+        }
+        logger.notice("created a new master key file; back it up apart from the database", metadata: ["path": "\(path)"])
+        return try DataProtector(base64: key)
+    }
+
     @Option(help: "Database URL (sqlite:PATH or postgres://…); default from AMTSWEG_DATABASE_URL, else sqlite:data/amtsweg.sqlite.")
     var database: String?
 
@@ -18,6 +38,7 @@ struct DatabaseOptions: ParsableArguments {
         let url: DatabaseURL
         do { url = try DatabaseURL(parsing: text) } catch { throw ValidationError("AMTSWEG_DATABASE_URL: \(error)") }
         let db = try await DatabaseFactory.open(url, logger: logger)
+        _ = try protector(logger: logger)
         let applied = try await Migrator.migrate(db)
         if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
         return db
@@ -52,7 +73,7 @@ struct Serve: AsyncParsableCommand {
         do {
             if demo { try await DemoData.load(into: database) }
             let secure = secureCookies || ProcessInfo.processInfo.environment["AMTSWEG_SECURE_COOKIES"] == "1"
-            let portal = try await Portal.load(database: database, secureCookies: secure, logger: logger)
+            let portal = try await Portal.load(database: database, protector: try options.protector(logger: logger), secureCookies: secure, logger: logger)
             let app = AmtswegApplication.build(portal: portal, host: host, port: port, logger: logger)
             print("Amtsweg läuft auf http://\(host):\(port)/")
             try await app.runService()
@@ -107,7 +128,7 @@ struct BenchSeed: AsyncParsableCommand {
         let tenant = try await DemoData.load(into: database)
         let assistant = try Portal.loadAssistants()["geburtsurkunde"]!
         let sessions = SessionRepository(database: database, idleTimeoutMillis: 24 * 3_600_000, absoluteTimeoutMillis: 24 * 3_600_000)
-        let draftRepository = DraftRepository(database: database)
+        let draftRepository = DraftRepository(database: database, protector: try options.protector(logger: Amtsweg.makeLogger()))
         var lines: [String] = []
         var remaining = drafts
         while remaining > 0 {

@@ -6,6 +6,7 @@ import Testing
 
 @Suite("Storage on SQLite and PostgreSQL")
 struct StorageTests {
+    static let protector = try! DataProtector(base64: DataProtector.newMasterKeyBase64())
     static let answers = Answers(pages: ["relation": ["relation": "self"], "copies": ["copies": "2"]])
 
     func makeTenant(_ database: any Database) async throws -> Tenant {
@@ -35,7 +36,7 @@ struct StorageTests {
     func submit(backend: Backend) async throws {
         try await backend.with { (database: any Database) async throws in
             let tenant = try await makeTenant(database)
-            let drafts = DraftRepository(database: database), applications = ApplicationRepository(database: database)
+            let drafts = DraftRepository(database: database, protector: Self.protector), applications = ApplicationRepository(database: database, protector: Self.protector)
             let draft = try await drafts.create(tenantId: tenant.id, sessionHash: "s1", leikaKey: "99027002012000", assistant: try assistant(), locale: "de")
             let pdf = Data("%PDF-1.4 test".utf8)
             try await drafts.savePage(draft: draft, pageId: "interest", values: ["interest_reason": "Erbschein"],
@@ -51,6 +52,15 @@ struct StorageTests {
             #expect(attachments.first?.sha512 == SecureToken.sha512Hex(pdf))
             let (_, bytes) = try #require(try await applications.attachment(tenantId: tenant.id, applicationId: receipt.applicationId, attachmentId: attachments[0].id))
             #expect(bytes == pdf)
+            // At rest the upload is ciphertext; another master key cannot open it.
+            let atRest = try await database.read { sql in
+                try await sql.raw("SELECT data FROM attachments WHERE id = \(bind: attachments[0].id)").all().first!.decode(column: "data", as: Data.self)
+            }
+            #expect(atRest != pdf && atRest.range(of: Data("%PDF".utf8)) == nil)
+            let stranger = ApplicationRepository(database: database, protector: try DataProtector(base64: DataProtector.newMasterKeyBase64()))
+            await #expect(throws: (any Error).self) {
+                _ = try await stranger.attachment(tenantId: tenant.id, applicationId: receipt.applicationId, attachmentId: attachments[0].id)
+            }
             let history = try await applications.history(tenantId: tenant.id, id: receipt.applicationId)
             #expect(history.map(\.action) == ["submitted"] && history.first?.to == .received)
             #expect(try await applications.find(caseNumber: receipt.caseNumber, accessCode: receipt.accessCode)?.id == receipt.applicationId)
@@ -66,8 +76,8 @@ struct StorageTests {
     func tenantIsolation(backend: Backend) async throws {
         try await backend.with { (database: any Database) async throws in
             let owner = try await makeTenant(database), other = try await makeTenant(database)
-            let applications = ApplicationRepository(database: database)
-            let draft = try await DraftRepository(database: database).create(
+            let applications = ApplicationRepository(database: database, protector: Self.protector)
+            let draft = try await DraftRepository(database: database, protector: Self.protector).create(
                 tenantId: owner.id, sessionHash: "s", leikaKey: "99027002012000", assistant: try assistant(), locale: "de")
             let receipt = try await applications.submit(draftId: draft.id, sessionHash: "s", answers: Self.answers, feeCents: 1200)
             #expect(try await applications.find(tenantId: other.id, id: receipt.applicationId) == nil)
@@ -83,8 +93,8 @@ struct StorageTests {
     func transitions(backend: Backend) async throws {
         try await backend.with { (database: any Database) async throws in
             let tenant = try await makeTenant(database)
-            let applications = ApplicationRepository(database: database)
-            let draft = try await DraftRepository(database: database).create(
+            let applications = ApplicationRepository(database: database, protector: Self.protector)
+            let draft = try await DraftRepository(database: database, protector: Self.protector).create(
                 tenantId: tenant.id, sessionHash: "s", leikaKey: "99027002012000", assistant: try assistant(), locale: "de")
             let receipt = try await applications.submit(draftId: draft.id, sessionHash: "s", answers: Self.answers, feeCents: 1200)
             let worker = Actor(kind: "staff", id: "worker-1")
@@ -108,7 +118,7 @@ struct StorageTests {
     func caseNumbersUnique(backend: Backend) async throws {
         try await backend.with { (database: any Database) async throws in
             let tenant = try await makeTenant(database)
-            let drafts = DraftRepository(database: database), applications = ApplicationRepository(database: database)
+            let drafts = DraftRepository(database: database, protector: Self.protector), applications = ApplicationRepository(database: database, protector: Self.protector)
             let definition = try assistant()
             let numbers = try await withThrowingTaskGroup(of: String.self) { group in
                 for index in 0..<200 {
@@ -166,7 +176,7 @@ struct StorageTests {
     func purgeOrphanedDrafts(backend: Backend) async throws {
         try await backend.with { (database: any Database) async throws in
             let tenant = try await makeTenant(database)
-            let sessions = SessionRepository(database: database), drafts = DraftRepository(database: database)
+            let sessions = SessionRepository(database: database), drafts = DraftRepository(database: database, protector: Self.protector)
             let (_, live) = try await sessions.create(), (_, gone) = try await sessions.create()
             let kept = try await drafts.create(tenantId: tenant.id, sessionHash: live.idHash, leikaKey: "99027002012000", assistant: try assistant(), locale: "de")
             let orphan = try await drafts.create(tenantId: tenant.id, sessionHash: gone.idHash, leikaKey: "99027002012000", assistant: try assistant(), locale: "de")

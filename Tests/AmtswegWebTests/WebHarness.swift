@@ -15,7 +15,8 @@ enum WebHarness {
         let database = try await SQLiteDatabase.open(path: path, logger: logger)
         try await Migrator.migrate(database)
         try await DemoData.load(into: database, bcryptCost: 4)
-        return (try await Portal.load(database: database, secureCookies: false, logger: logger), database)
+        let protector = try DataProtector(base64: DataProtector.newMasterKeyBase64())
+        return (try await Portal.load(database: database, protector: protector, secureCookies: false, logger: logger), database)
     }
 
     /// Runs `body` against the router of a fresh demo portal.

@@ -82,6 +82,9 @@ public enum Migrator {
             "CREATE UNIQUE INDEX drafts_resume_token ON drafts (resume_token_hash)",
             "ALTER TABLE tenants ADD COLUMN draft_retention_days {BIGINT} NULL",
         ]),
+        Migration(version: 4, name: "uploads encrypted at rest", statements: [
+            "ALTER TABLE attachments ADD COLUMN wrapped_key {BLOB} NULL",
+        ]),
     ]
 
     /// The highest migration version this build knows.

@@ -62,9 +62,14 @@ public struct SubmissionReceipt: Sendable, Equatable {
 /// Applications and their audit trail, always scoped by tenant.
 public struct ApplicationRepository: Sendable {
     let database: any Database
+    /// Opens uploads sealed at rest.
+    let protector: DataProtector
 
-    /// Creates a repository over `database`.
-    public init(database: any Database) { self.database = database }
+    /// Creates a repository over `database`; uploads are opened with `protector`.
+    public init(database: any Database, protector: DataProtector) {
+        self.database = database
+        self.protector = protector
+    }
 
     /// Turns a complete draft into an application in one durable transaction: insert, move uploads, audit, delete draft.
     public func submit(draftId: String, sessionHash: String, answers: Answers, feeCents: Int) async throws -> SubmissionReceipt {
@@ -223,7 +228,9 @@ public struct ApplicationRepository: Sendable {
                 SELECT * FROM attachments WHERE tenant_id = \(bind: tenantId.uuidString) AND application_id = \(bind: applicationId)
                 AND id = \(bind: attachmentId)
                 """).all().first else { return nil }
-            return (try AttachmentRows.info(row), try row.decode(column: "data", as: Data.self))
+            let stored = try row.decode(column: "data", as: Data.self)
+            guard let wrapped = try row.decode(column: "wrapped_key", as: Data?.self) else { return (try AttachmentRows.info(row), stored) }
+            return (try AttachmentRows.info(row), try protector.open(stored, wrappedKey: wrapped, tenant: tenantId))
         }
     }
 

@@ -43,9 +43,14 @@ public struct AttachmentInfo: Sendable, Equatable, Codable {
 /// Drafts and their uploads.
 public struct DraftRepository: Sendable {
     let database: any Database
+    /// Encrypts uploads before they are stored.
+    let protector: DataProtector
 
-    /// Creates a repository over `database`.
-    public init(database: any Database) { self.database = database }
+    /// Creates a repository over `database`; uploads are sealed with `protector`.
+    public init(database: any Database, protector: DataProtector) {
+        self.database = database
+        self.protector = protector
+    }
 
     /// Starts a draft for `session`.
     public func create(tenantId: UUID, sessionHash: String, leikaKey: String, assistant: AssistantDefinition, locale: String) async throws -> DraftRecord {
@@ -77,11 +82,12 @@ public struct DraftRepository: Sendable {
     ) async throws {
         var updated = answers
         var pageValues = values
-        var inserts: [(id: String, field: String, upload: UploadedFile, type: String)] = []
+        var inserts: [(id: String, field: String, upload: UploadedFile, type: String, sealed: Data, wrappedKey: Data)] = []
         for (field, (upload, type)) in files.sorted(by: { $0.key < $1.key }) {
             let id = UUID().uuidString.lowercased()
             pageValues[field] = id
-            inserts.append((id, field, upload, type))
+            let (sealed, wrappedKey) = try protector.seal(upload.data, tenant: draft.tenantId)
+            inserts.append((id, field, upload, type, sealed, wrappedKey))
         }
         updated.set(page: pageId, values: pageValues)
         let encoded = try Self.encode(updated)
@@ -92,10 +98,10 @@ public struct DraftRepository: Sendable {
             for insert in pending {
                 try await sql.raw("DELETE FROM attachments WHERE draft_id = \(bind: draft.id) AND page_id = \(bind: pageId) AND field_id = \(bind: insert.field)").run()
                 try await sql.raw("""
-                    INSERT INTO attachments (id, tenant_id, draft_id, application_id, page_id, field_id, filename, content_type, size, sha512, data, created_at)
+                    INSERT INTO attachments (id, tenant_id, draft_id, application_id, page_id, field_id, filename, content_type, size, sha512, data, wrapped_key, created_at)
                     VALUES (\(bind: insert.id), \(bind: tenant), \(bind: draft.id), NULL, \(bind: pageId), \(bind: insert.field),
                             \(bind: insert.upload.filename), \(bind: insert.type), \(bind: insert.upload.data.count),
-                            \(bind: SecureToken.sha512Hex(insert.upload.data)), \(bind: insert.upload.data), \(bind: now))
+                            \(bind: SecureToken.sha512Hex(insert.upload.data)), \(bind: insert.sealed), \(bind: insert.wrappedKey), \(bind: now))
                     """).run()
             }
             try await sql.raw("""

@@ -43,7 +43,7 @@ public struct Portal: Sendable {
     let stylesheet: String
 
     /// Loads resources and the tenant directory from `database`.
-    public static func load(database: any Database, secureCookies: Bool, logger: Logger) async throws -> Portal {
+    public static func load(database: any Database, protector: DataProtector, secureCookies: Bool, logger: Logger) async throws -> Portal {
         let catalogue = try ServiceCatalogue(json: BundledResources.data("data/ozg-katalog-2019.json"))
         let versions = try loadAssistantVersions()
         let assistants = versions.mapValues { byVersion in byVersion.values.max { Self.versionOrder($0.version, $1.version) }! }
@@ -64,7 +64,8 @@ public struct Portal: Sendable {
         let offerings = Dictionary(grouping: try await tenantRepository.allOfferings().filter { assistants[$0.assistantId] != nil }, by: \.leikaKey)
         return Portal(
             database: database, tenants: tenantRepository, sessions: SessionRepository(database: database),
-            drafts: DraftRepository(database: database), applications: ApplicationRepository(database: database),
+            drafts: DraftRepository(database: database, protector: protector),
+            applications: ApplicationRepository(database: database, protector: protector),
             staff: StaffRepository(database: database), catalogue: catalogue, assistants: assistants, assistantVersions: versions,
             offerings: offerings,
             tenantsById: Dictionary(uniqueKeysWithValues: tenantList.map { ($0.id, $0) }), views: views,

@@ -71,8 +71,12 @@ public struct ApplicationRepository: Sendable {
         self.protector = protector
     }
 
-    /// Turns a complete draft into an application in one durable transaction: insert, move uploads, audit, delete draft.
-    public func submit(draftId: String, sessionHash: String, answers: Answers, feeCents: Int) async throws -> SubmissionReceipt {
+    /// Turns a complete draft into an application in one durable transaction: insert, move uploads, audit, delete draft,
+    /// and, if `sessionData` gives one, the submitting session's new data (so the receipt costs no second commit).
+    public func submit(
+        draftId: String, sessionHash: String, answers: Answers, feeCents: Int,
+        sessionData: (@Sendable (SubmissionReceipt) -> SessionData)? = nil
+    ) async throws -> SubmissionReceipt {
         try await database.write { sql in
             guard let row = try await sql.raw("""
                 SELECT * FROM drafts WHERE id = \(bind: draftId) AND session_hash = \(bind: sessionHash)
@@ -107,7 +111,12 @@ public struct ApplicationRepository: Sendable {
             }
             try await Self.audit(sql, tenant: tenant, application: id, actor: .citizen, action: "submitted", from: nil, to: .received, reason: nil, at: now)
             try await sql.raw("DELETE FROM drafts WHERE id = \(bind: draftId)").run()
-            return SubmissionReceipt(applicationId: id, caseNumber: caseNumber, accessCode: accessCode, feeCents: feeCents)
+            let receipt = SubmissionReceipt(applicationId: id, caseNumber: caseNumber, accessCode: accessCode, feeCents: feeCents)
+            if let sessionData {
+                let encoded = try SessionRepository.encode(sessionData(receipt))
+                try await sql.raw("UPDATE sessions SET data = \(bind: encoded) WHERE id_hash = \(bind: sessionHash)").run()
+            }
+            return receipt
         }
     }
 

@@ -200,11 +200,14 @@ struct AssistantRoutes {
         var answers = draft.answers
         answers.keepOnly(pages: Set(flow.visiblePages(for: answers).map(\.id)))
         let fee = flow.fee(for: answers, schedule: offering.fee)
-        let receipt = try await portal.applications.submit(draftId: draft.id, sessionHash: session.idHash, answers: answers, feeCents: fee)
-        var data = session.data
-        data.receipts[receipt.applicationId] = receipt.accessCode
-        if data.receipts.count > 20 { data.receipts.removeValue(forKey: data.receipts.keys.sorted().first!) }
-        try await portal.sessions.update(idHash: session.idHash, data: data)
+        let previous = session.data
+        let receipt = try await portal.applications.submit(draftId: draft.id, sessionHash: session.idHash, answers: answers, feeCents: fee) { receipt in
+            // The access code is shown once on the confirmation page; the session keeps it until then.
+            var data = previous
+            data.receipts[receipt.applicationId] = receipt.accessCode
+            if data.receipts.count > 20 { data.receipts.removeValue(forKey: data.receipts.keys.sorted().first!) }
+            return data
+        }
         context.logger.info("application submitted", metadata: ["application": "\(receipt.applicationId)", "service": "\(draft.leikaKey)"])
         return Portal.redirect("/\(locale.rawValue)/vorgang/\(receipt.applicationId)/bestaetigung")
     }

@@ -52,10 +52,14 @@ struct Amtsweg: AsyncParsableCommand {
         commandName: "amtsweg", abstract: "Amtsweg – online services for public administration.",
         subcommands: [Serve.self, Migrate.self, Demo.self, ImportFIM.self, BenchSeed.self, EngineBenchmark.self])
 
-    static func makeLogger() -> Logger {
+    /// The process logger; the logging system may be bootstrapped only once per process.
+    static let logger: Logger = {
         LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
         return Logger(label: "amtsweg")
-    }
+    }()
+
+    /// The process logger (bootstraps JSON logging on first use).
+    static func makeLogger() -> Logger { logger }
 }
 
 /// `amtsweg serve`: runs the portal.

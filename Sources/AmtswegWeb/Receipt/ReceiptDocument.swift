@@ -14,7 +14,7 @@ struct ReceiptDocument {
     /// The receipt as PDF bytes.
     func pdf() -> Data {
         let t = translator
-        var pdf = SimplePDF(title: "\(t("receipt.title")) \(application.caseNumber)")
+        var pdf = SimplePDF(title: "\(t("receipt.title")) \(application.caseNumber)", language: t.locale.tag)
         pdf.paragraph(t("receipt.title"), size: 18, bold: true)
         pdf.paragraph(assistant.title.text(t.locale), size: 13, bold: true, gapBefore: 6)
         pdf.paragraph("\(t("receipt.authority")): \(tenant.name), \(office)", gapBefore: 10)

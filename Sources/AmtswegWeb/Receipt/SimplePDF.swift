@@ -15,9 +15,14 @@ struct SimplePDF {
     private var lines: [Line] = []
     /// Document title for the info dictionary.
     let title: String
+    /// BCP 47 language of the text, for screen readers.
+    let language: String
 
     /// Starts an empty document.
-    init(title: String) { self.title = title }
+    init(title: String, language: String) {
+        self.title = title
+        self.language = language
+    }
 
     /// Adds a paragraph, wrapped to the page width.
     mutating func paragraph(_ text: String, size: Double = 11, bold: Bool = false, gapBefore: Double = 0) {
@@ -64,7 +69,7 @@ struct SimplePDF {
         var objects: [Data] = []
         // 1 catalog, 2 pages, 3 regular font, 4 bold font, 5 info, then page/content pairs.
         let pageIds = pages.indices.map { 6 + $0 * 2 }
-        objects.append(Data("<< /Type /Catalog /Pages 2 0 R /Lang (de) >>".utf8))
+        objects.append(Data("<< /Type /Catalog /Pages 2 0 R /Lang (\(language)) >>".utf8))
         objects.append(Data("<< /Type /Pages /Kids [\(pageIds.map { "\($0) 0 R" }.joined(separator: " "))] /Count \(pages.count) >>".utf8))
         objects.append(Data("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".utf8))
         objects.append(Data("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>".utf8))

@@ -1,4 +1,5 @@
 import AmtswegCore
+import AmtswegStorage
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -52,6 +53,9 @@ struct ErrorMiddleware: RouterMiddleware {
         let status: HTTPResponse.Status
         if let http = error as? HTTPError {
             status = http.status
+        } else if let storage = error as? StorageError, storage == .notFound {
+            // E.g. a draft submitted twice at the same moment: the second finds nothing left to submit.
+            status = .notFound
         } else if let responseError = error as? any HTTPResponseError {
             status = responseError.status
         } else {

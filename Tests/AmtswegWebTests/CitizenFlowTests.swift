@@ -78,9 +78,7 @@ struct CitizenFlowTests {
     func badInput() async throws {
         try await WebHarness.run { client, portal in
             var browser = Browser(client)
-            try await browser.get("/en/leistungen/99027002012000")
-            let start = try await browser.post("/en/leistungen/99027002012000/start", [:])
-            let draftPath = String(start.location.dropLast("/relation".count))
+            let draftPath = try await browser.startBirthCertificate(locale: "en")
             let cases: [(String, [String: String], String, String)] = [
                 ("birth", ["G60000083-day": "31", "G60000083-month": "2", "G60000083-year": "1990", "F00000000067": "X"], "must be a real date", "#G60000083-day"),
                 ("birth", ["G60000083-day": "1", "G60000083-month": "1", "G60000083-year": "2999", "F00000000067": "X"], "must not be in the future", "#G60000083-day"),
@@ -118,9 +116,7 @@ struct CitizenFlowTests {
     func uploads() async throws {
         try await WebHarness.run { client, _ in
             var browser = Browser(client)
-            try await browser.get("/de/leistungen/99027002012000")
-            let start = try await browser.post("/de/leistungen/99027002012000/start", [:])
-            let draftPath = String(start.location.dropLast("/relation".count))
+            let draftPath = try await browser.startBirthCertificate(locale: "de")
             _ = try await browser.post("\(draftPath)/relation", ["relation": "other"])
             let exe = try await browser.postMultipart("\(draftPath)/interest", fields: ["interest_reason": "Erbscheinsverfahren"],
                                                       file: ("interest_proof", "nachweis.pdf", Data("MZ\u{0}\u{0}binary".utf8)))
@@ -166,9 +162,7 @@ struct SaveAndResumeTests {
     func saveAndResume() async throws {
         try await WebHarness.run { client, portal in
             var browser = Browser(client)
-            try await browser.get("/de/leistungen/99027002012000")
-            let start = try await browser.post("/de/leistungen/99027002012000/start", [:])
-            let draftPath = String(start.location.dropLast("/relation".count))
+            let draftPath = try await browser.startBirthCertificate(locale: "de")
             _ = try await browser.post("\(draftPath)/relation", ["relation": "self"])
             let saved = try await browser.post("\(draftPath)/person", ["F60000000228": "Erika", "F60000000227": "Mustermann", "_action": "save"])
             #expect(saved.status == .ok && saved.text.contains("Ihre Angaben sind gespeichert"))
@@ -202,9 +196,7 @@ struct DraftVersionTests {
     func carriedOver() async throws {
         try await WebHarness.run { client, portal in
             var browser = Browser(client)
-            try await browser.get("/de/leistungen/99027002012000")
-            let start = try await browser.post("/de/leistungen/99027002012000/start", [:])
-            let draftPath = String(start.location.dropLast("/relation".count))
+            let draftPath = try await browser.startBirthCertificate(locale: "de")
             _ = try await browser.post("\(draftPath)/relation", ["relation": "self"])
             let draftId = String(draftPath.split(separator: "/").last!)
             try await portal.database.write { sql in

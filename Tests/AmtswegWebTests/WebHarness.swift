@@ -82,6 +82,14 @@ struct Browser {
         return response
     }
 
+    /// Opens the birth-certificate service page, starts a draft and returns its path prefix (`/de/antrag/{id}`).
+    mutating func startBirthCertificate(locale: String = "de") async throws -> String {
+        try await get("/\(locale)/leistungen/99027002012000")
+        let start = try await post("/\(locale)/leistungen/99027002012000/start", [:])
+        guard start.status == .seeOther, start.location.hasSuffix("/relation") else { throw BrowserError.unexpected(start.location) }
+        return String(start.location.dropLast("/relation".count))
+    }
+
     private mutating func remember(_ response: TestResponse) {
         if let setCookie = response.headers[.setCookie], let pair = setCookie.split(separator: ";").first {
             cookie = pair.hasSuffix("=") ? nil : String(pair)
@@ -102,6 +110,11 @@ struct Browser {
         allowed.insert(charactersIn: "-._~")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
+}
+
+/// A response the test browser did not expect.
+enum BrowserError: Error {
+    case unexpected(String)
 }
 
 extension TestResponse {

@@ -124,8 +124,7 @@ struct AssistantLayout {
                     children.append((PendingPage(node: child.node, instancePath: childPath, conditions: childConditions, optional: false), depth + 1))
                     continue
                 }
-                let groups = child.minimum == 0 ? optionalGroups : optionalGroups
-                fields += mapField(field, key: keyPrefix + field.id, required: child.minimum > 0, legend: legend, optionalGroups: groups,
+                fields += mapField(field, key: keyPrefix + field.id, required: child.minimum > 0, legend: legend, optionalGroups: optionalGroups,
                                    instancePath: childPath, pageId: pageId, cardinality: (child.minimum, child.maximum))
             case .group(let sub):
                 if child.maximum != 1 {
@@ -193,7 +192,6 @@ struct AssistantLayout {
             let fieldKey = copies == 1 ? key : "\(key)-\(index + 1)"
             let label = copies == 1 ? labelText : LocalizedText(["de": "\(field.label) \(index + 1)"])
             let isRequired = copies == 1 ? required : index < cardinality.0
-            let groups = required || copies > 1 ? optionalGroups : optionalGroups
             var maxLength = field.maxLength
             var resolvedKind = kind
             if kind == .text, (maxLength ?? 0) > 200 { resolvedKind = .textarea }
@@ -214,7 +212,7 @@ struct AssistantLayout {
                 maxValue: kind == .integer ? field.maxValue.flatMap { Int($0) } : nil,
                 options: options, pattern: resolvedKind == .text || resolvedKind == .textarea ? pattern(for: field) : nil,
                 codeList: codeList, legend: legend.map { LocalizedText(["de": $0]) },
-                optionalGroups: groups.isEmpty ? nil : groups))
+                optionalGroups: optionalGroups.isEmpty ? nil : optionalGroups))
             if index == 0 { placed[instancePath] = (pageId, fieldKey) }
         }
         return result

@@ -1,14 +1,44 @@
-/// Navigation through an assistant: which pages are shown, in which order, and what is still missing.
+import Foundation
+
+/// Navigation through an assistant: which pages and fields are shown, in which order, and what is still missing.
 public struct AssistantFlow: Sendable {
     /// The assistant being navigated.
     public let definition: AssistantDefinition
+    /// Today as `YYYY-MM-DD`, for `today()` in conditions.
+    public let today: String
 
-    /// Creates the flow of `definition`.
-    public init(definition: AssistantDefinition) { self.definition = definition }
+    /// Creates the flow of `definition` on `today` (default: the current German civil date).
+    public init(definition: AssistantDefinition, today: String = AssistantFlow.civilToday()) {
+        self.definition = definition
+        self.today = today
+    }
 
-    /// The pages shown for `answers`, in order: pages whose condition holds.
+    /// The current date in Europe/Berlin as `YYYY-MM-DD`.
+    public static func civilToday(_ now: Date = Date()) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Berlin") ?? .gmt
+        let parts = calendar.dateComponents([.year, .month, .day], from: now)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
+
+    /// Whether `page`'s conditions hold for `answers`.
+    func shows(_ page: PageDefinition, answers: Answers) -> Bool {
+        if let condition = page.showIf, !condition.holds(in: answers) { return false }
+        guard let showWhen = page.showWhen, let expression = try? ExpressionParser.parse(showWhen) else { return true }
+        let checker = ExpressionChecker(definition: definition, page: page)
+        return checker.evaluate(expression, in: ExpressionScope(answers: answers, today: today)) == .boolean(true)
+    }
+
+    /// Whether `field` on `page` is asked, given this page's answers so far (`values`) and the other pages'.
+    public func shows(_ field: FieldDefinition, on page: PageDefinition, values: [String: String], answers: Answers) -> Bool {
+        guard let showWhen = field.showWhen, let expression = try? ExpressionParser.parse(showWhen) else { return true }
+        let checker = ExpressionChecker(definition: definition, page: page)
+        return checker.evaluate(expression, in: ExpressionScope(values: values, answers: answers, today: today)) == .boolean(true)
+    }
+
+    /// The pages shown for `answers`, in order: pages whose conditions hold.
     public func visiblePages(for answers: Answers) -> [PageDefinition] {
-        definition.pages.filter { $0.showIf?.holds(in: answers) ?? true }
+        definition.pages.filter { shows($0, answers: answers) }
     }
 
     /// Whether `pageId` is shown for `answers`.
@@ -38,10 +68,33 @@ public struct AssistantFlow: Sendable {
     /// Whether every shown page has been answered, so the application may be submitted.
     public func isComplete(_ answers: Answers) -> Bool { firstUnansweredPage(answers) == nil }
 
-    /// The number of copies and the fee in cents for `answers` under `schedule`.
+    /// `answers` without hidden pages and without answers to fields whose condition no longer holds.
+    public func pruned(_ answers: Answers) -> Answers {
+        var result = answers
+        result.keepOnly(pages: Set(visiblePages(for: answers).map(\.id)))
+        for page in definition.pages where page.repeat == nil && page.fields.contains(where: { $0.showWhen != nil }) {
+            guard var values = result.pages[page.id] else { continue }
+            for field in page.fields where !shows(field, on: page, values: values, answers: result) {
+                values[field.id] = nil
+            }
+            result.set(page: page.id, values: values)
+        }
+        return result
+    }
+
+    /// The computed values for `answers` under the authority's prices.
+    public func computedValues(for answers: Answers, schedule: FeeSchedule) -> [String: Int] {
+        ComputedValues.evaluate(definition, answers: answers, tariff: schedule, today: today)
+    }
+
+    /// The fee in cents for `answers` under `schedule`.
     public func fee(for answers: Answers, schedule: FeeSchedule) -> Int {
-        guard let rule = definition.fee,
-              let copies = answers.value(page: rule.copiesPage, field: rule.copiesField).flatMap(Int.init) else {
+        guard let rule = definition.fee else { return schedule.amount(copies: 1) }
+        if let id = rule.computed {
+            return max(0, computedValues(for: answers, schedule: schedule)[id] ?? 0)
+        }
+        guard let page = rule.copiesPage, let field = rule.copiesField,
+              let copies = answers.value(page: page, field: field).flatMap(Int.init) else {
             return schedule.amount(copies: 1)
         }
         return schedule.amount(copies: copies)

@@ -1,6 +1,10 @@
 /// The kind of input a field asks for, which decides its widget, its validation and its JSON type.
 public enum FieldKind: String, Codable, Sendable {
     case text, textarea, email, postalCode, integer, date, radio, select, boolean, file
+    /// A number with `fractionDigits` decimals (FIM num), and a euro amount with two (FIM num_currency).
+    case decimal, currency
+    /// A time of day `HH:MM`, and a date with a time (FIM time, datetime).
+    case time, datetime
     /// Shows text only; takes no answer.
     case label
 }
@@ -64,6 +68,12 @@ public struct FieldDefinition: Codable, Sendable, Equatable {
     public let legend: LocalizedText?
     /// Paths of optional groups the field sits in: it is required only when each of them is in use.
     public let optionalGroups: [String]?
+    /// A yes/no expression: the field is asked only when it holds (see `ExpressionParser`).
+    public let showWhen: String?
+    /// Decimals of a `decimal` field (1...4); `currency` always has two.
+    public let fractionDigits: Int?
+    /// A character-set restriction: `din91379` allows only the Latin characters of DIN SPEC 91379 (FIM text_latin).
+    public let characters: String?
 
     /// Creates a field; everything but id, kind, label and required is optional.
     public init(
@@ -71,7 +81,8 @@ public struct FieldDefinition: Codable, Sendable, Equatable {
         hint: LocalizedText? = nil, required: Bool, minLength: Int? = nil, maxLength: Int? = nil, minValue: Int? = nil,
         maxValue: Int? = nil, notInFuture: Bool? = nil, options: [FieldOption]? = nil, acceptedTypes: [String]? = nil,
         maxBytes: Int? = nil, autocomplete: String? = nil, pattern: String? = nil, codeList: String? = nil,
-        legend: LocalizedText? = nil, optionalGroups: [String]? = nil
+        legend: LocalizedText? = nil, optionalGroups: [String]? = nil, showWhen: String? = nil, fractionDigits: Int? = nil,
+        characters: String? = nil
     ) {
         self.id = id
         self.fimId = fimId
@@ -93,7 +104,13 @@ public struct FieldDefinition: Codable, Sendable, Equatable {
         self.codeList = codeList
         self.legend = legend
         self.optionalGroups = optionalGroups
+        self.showWhen = showWhen
+        self.fractionDigits = fractionDigits
+        self.characters = characters
     }
+
+    /// Decimals a `decimal` or `currency` answer may have.
+    public var decimals: Int { kind == .currency ? 2 : min(max(fractionDigits ?? 2, 1), 4) }
 
     /// The effective maximum length of a text answer.
     public var effectiveMaxLength: Int {

@@ -17,6 +17,18 @@ public enum FieldProblem: String, Sendable, Equatable {
     case fileEmpty
     case invalidCharacters
     case patternMismatch
+    /// A character outside DIN SPEC 91379; `parameters["character"]` shows it.
+    case latinCharacters
+    /// Not a number with at most `parameters["digits"]` decimals.
+    case notADecimal
+    /// Not a time of day `HH:MM`.
+    case timeInvalid
+    /// Date given without time, or time without date.
+    case datetimeIncomplete
+    /// An upload ClamAV found malware in.
+    case fileInfected
+    /// The virus scanner could not be reached; the upload is refused rather than stored unscanned.
+    case fileScanFailed
     /// A cross-field rule of the page is not met; `parameters["rule"]` names it.
     case ruleViolated
 }

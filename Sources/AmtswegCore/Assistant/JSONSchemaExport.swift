@@ -15,6 +15,10 @@ public enum JSONSchemaExport {
         var conditions: [JSONValue] = []
         for page in definition.pages {
             properties[page.id] = pageSchema(page)
+            if page.showWhen != nil || (page.repeat?.min ?? 1) == 0 {
+                // Decided by an expression (or possibly empty): present only when shown, which JSON Schema cannot restate.
+                continue
+            }
             guard let condition = page.showIf else {
                 required.append(.string(page.id))
                 continue
@@ -44,14 +48,19 @@ public enum JSONSchemaExport {
         var required: [JSONValue] = []
         for field in page.fields where field.kind != .label {
             properties[field.id] = fieldSchema(field)
-            if field.required && (field.optionalGroups ?? []).isEmpty { required.append(.string(field.id)) }
+            if field.required && (field.optionalGroups ?? []).isEmpty && field.showWhen == nil { required.append(.string(field.id)) }
         }
         var schema: [String: JSONValue] = [
             "type": .string("object"), "title": .string(page.title.text(.de)),
             "properties": .object(properties), "required": .array(required), "additionalProperties": .bool(false),
         ]
         if let fimId = page.fimId { schema["x-fim-id"] = .string(fimId) }
-        return .object(schema)
+        guard let rule = page.repeat else { return .object(schema) }
+        schema["title"] = .string(rule.itemLabel.text(.de))
+        return .object([
+            "type": .string("array"), "title": .string(page.title.text(.de)), "items": .object(schema),
+            "minItems": .integer(rule.min), "maxItems": .integer(rule.max),
+        ])
     }
 
     static func fieldSchema(_ field: FieldDefinition) -> JSONValue {
@@ -64,6 +73,7 @@ public enum JSONSchemaExport {
             schema["minLength"] = .integer(max(field.minLength ?? 1, 1))
             schema["maxLength"] = .integer(field.effectiveMaxLength)
             if let pattern = field.pattern { schema["pattern"] = .string("^(?:\(pattern))$") }
+            if field.characters == "din91379" { schema["x-characters"] = .string("DIN SPEC 91379 (String.Latin+ 1.2)") }
         case .email:
             schema["type"] = .string("string")
             schema["format"] = .string("email")
@@ -79,6 +89,19 @@ public enum JSONSchemaExport {
             schema["type"] = .string("string")
             schema["format"] = .string("date")
             schema["pattern"] = .string("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+        case .time:
+            schema["type"] = .string("string")
+            schema["pattern"] = .string("^([01][0-9]|2[0-3]):[0-5][0-9]$")
+            schema["description"] = .string("Local time of day (Europe/Berlin), HH:MM")
+        case .datetime:
+            schema["type"] = .string("string")
+            schema["pattern"] = .string("^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]$")
+            schema["description"] = .string("Local date and time (Europe/Berlin), YYYY-MM-DDTHH:MM")
+        case .decimal, .currency:
+            schema["type"] = .string("number")
+            if let minimum = field.minValue { schema["minimum"] = .integer(minimum) }
+            if let maximum = field.maxValue { schema["maximum"] = .integer(maximum) }
+            if field.kind == .currency { schema["x-unit"] = .string("EUR") }
         case .radio, .select:
             schema["type"] = .string("string")
             schema["enum"] = .array((field.options ?? []).map { .string($0.value) })

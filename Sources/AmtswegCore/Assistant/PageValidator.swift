@@ -35,11 +35,60 @@ public struct PageValidator: Sendable {
         page: PageDefinition, input: [String: String], uploads: [String: UploadedFile] = [:],
         existing: [String: String] = [:], definition: AssistantDefinition? = nil, answers: Answers = Answers()
     ) -> PageValidation {
+        if let rule = page.repeat {
+            return validateEntries(page: page, rule: rule, input: input, uploads: uploads, existing: existing, definition: definition, answers: answers)
+        }
+        return validateFields(page: page, input: input, uploads: uploads, existing: existing, definition: definition, answers: answers)
+    }
+
+    /// Validates an "add another" page entry by entry; keys are `field[n]`, the count is stored as `#entries`.
+    private func validateEntries(
+        page: PageDefinition, rule: RepeatRule, input: [String: String], uploads: [String: UploadedFile],
+        existing: [String: String], definition: AssistantDefinition?, answers: Answers
+    ) -> PageValidation {
+        let count = RepeatedEntries.count(input: input, rule: rule)
+        var values: [String: String] = [RepeatedEntries.countKey: String(count)]
+        var files: [String: (UploadedFile, String)] = [:]
+        var errors: [FieldError] = []
+        for entry in (count > 0 ? Array(1...count) : []) {
+            let key = { (field: String) in RepeatedEntries.key(field, entry: entry) }
+            var entryInput: [String: String] = [:], entryUploads: [String: UploadedFile] = [:], entryExisting: [String: String] = [:]
+            for field in page.fields {
+                for suffix in RepeatedEntries.inputSuffixes {
+                    if let value = input[key(field.id) + suffix] { entryInput[field.id + suffix] = value }
+                }
+                entryUploads[field.id] = uploads[key(field.id)]
+                entryExisting[field.id] = existing[key(field.id)]
+            }
+            let result = validateFields(page: page, input: entryInput, uploads: entryUploads, existing: entryExisting,
+                                        definition: definition, answers: answers)
+            for (field, value) in result.values { values[key(field)] = value }
+            for (field, file) in result.files { files[key(field)] = file }
+            errors += result.errors.map { error in
+                FieldError(field: key(error.field), anchor: key(error.field) + error.anchor.dropFirst(error.field.count),
+                           problem: error.problem, parameters: error.parameters.merging(["entry": String(entry)]) { a, _ in a })
+            }
+        }
+        return PageValidation(values: values, files: files, errors: errors, rawInput: input)
+    }
+
+    /// Validates the fields of one page (or one entry of a repeated page), then its cross-field rules.
+    private func validateFields(
+        page: PageDefinition, input: [String: String], uploads: [String: UploadedFile],
+        existing: [String: String], definition: AssistantDefinition?, answers: Answers
+    ) -> PageValidation {
         var values: [String: String] = [:]
         var files: [String: (UploadedFile, String)] = [:]
         var errors: [FieldError] = []
         let groupsInUse = Self.optionalGroupsInUse(page: page, input: input, uploads: uploads, existing: existing)
+        let checker = definition.map { ExpressionChecker(definition: $0, page: page) }
+        let today = String(format: "%04d-%02d-%02d", self.today.year ?? 0, self.today.month ?? 0, self.today.day ?? 0)
         for field in page.fields where field.kind != .label {
+            if let showWhen = field.showWhen, let checker, let expression = try? ExpressionParser.parse(showWhen),
+               checker.evaluate(expression, in: ExpressionScope(values: values, answers: answers, today: today)) != .boolean(true) {
+                // Not asked under the answers given: whatever the form carried for it is dropped, nothing is required.
+                continue
+            }
             let required = field.required && (field.optionalGroups ?? []).allSatisfy(groupsInUse.contains)
             if field.kind == .file {
                 switch checkFile(field, required: required, upload: uploads[field.id], existing: existing[field.id]) {
@@ -54,9 +103,7 @@ public struct PageValidator: Sendable {
             case .failure(let error): errors.append(error)
             }
         }
-        if errors.isEmpty, let definition, let rules = page.rules {
-            let checker = ExpressionChecker(definition: definition, page: page)
-            let today = String(format: "%04d-%02d-%02d", self.today.year ?? 0, self.today.month ?? 0, self.today.day ?? 0)
+        if errors.isEmpty, let checker, let rules = page.rules {
             var known = values
             for field in files.keys { known[field] = "uploaded" }
             for rule in rules {
@@ -76,7 +123,8 @@ public struct PageValidator: Sendable {
             guard let groups = field.optionalGroups, !groups.isEmpty else { continue }
             let given: Bool
             switch field.kind {
-            case .date: given = ["day", "month", "year"].contains { !(input["\(field.id)-\($0)"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
+            case .date, .datetime:
+                given = ["day", "month", "year", "time"].contains { !(input["\(field.id)-\($0)"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
             case .file: given = !(uploads[field.id]?.data.isEmpty ?? true) || existing[field.id] != nil
             case .label: given = false
             default: given = !(input[field.id] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
@@ -88,6 +136,7 @@ public struct PageValidator: Sendable {
 
     private func check(_ field: FieldDefinition, required: Bool, input: [String: String]) -> Result<String?, FieldError> {
         if field.kind == .date { return checkDate(field, required: required, input: input) }
+        if field.kind == .datetime { return checkDateTime(field, required: required, input: input) }
         let raw = (input[field.id] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if raw.isEmpty {
             return required ? .failure(FieldError(field: field.id, anchor: anchor(field), problem: .required)) : .success(nil)
@@ -134,11 +183,19 @@ public struct PageValidator: Sendable {
             if normalised.count > field.effectiveMaxLength {
                 return .failure(FieldError(field: field.id, problem: .tooLong, parameters: ["max": String(field.effectiveMaxLength)]))
             }
+            if field.characters == "din91379", let character = DIN91379.firstInvalidCharacter(in: normalised) {
+                return .failure(FieldError(field: field.id, problem: .latinCharacters, parameters: ["character": String(character)]))
+            }
             if let pattern = field.pattern, !Self.matches(normalised, pattern: pattern) {
                 return .failure(FieldError(field: field.id, problem: .patternMismatch))
             }
             return .success(normalised)
-        case .date, .file, .label:
+        case .decimal, .currency:
+            return checkDecimal(field, raw: raw)
+        case .time:
+            guard let time = Self.normalisedTime(raw) else { return .failure(FieldError(field: field.id, problem: .timeInvalid)) }
+            return .success(time)
+        case .date, .datetime, .file, .label:
             return .success(nil)
         }
     }
@@ -147,7 +204,7 @@ public struct PageValidator: Sendable {
         switch field.kind {
         case .radio: return "\(field.id)-\(field.options?.first?.value ?? "")"
         case .boolean: return "\(field.id)-true"
-        case .date: return "\(field.id)-day"
+        case .date, .datetime: return "\(field.id)-day"
         default: return field.id
         }
     }
@@ -173,6 +230,61 @@ public struct PageValidator: Sendable {
             return .failure(FieldError(field: field.id, anchor: "\(field.id)-day", problem: .dateInFuture))
         }
         return .success(String(format: "%04d-%02d-%02d", year, month, day))
+    }
+
+    /// A date plus a time (`-time` input): `YYYY-MM-DDTHH:MM`.
+    private func checkDateTime(_ field: FieldDefinition, required: Bool, input: [String: String]) -> Result<String?, FieldError> {
+        let time = (input["\(field.id)-time"] ?? "").trimmingCharacters(in: .whitespaces)
+        let dateGiven = ["day", "month", "year"].contains { !(input["\(field.id)-\($0)"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
+        if !dateGiven && time.isEmpty {
+            return required ? .failure(FieldError(field: field.id, anchor: "\(field.id)-day", problem: .required)) : .success(nil)
+        }
+        guard dateGiven, !time.isEmpty else {
+            return .failure(FieldError(field: field.id, anchor: dateGiven ? "\(field.id)-time" : "\(field.id)-day", problem: .datetimeIncomplete))
+        }
+        switch checkDate(field, required: true, input: input) {
+        case .failure(let error): return .failure(error)
+        case .success(let date):
+            guard let date, let clock = Self.normalisedTime(time) else {
+                return .failure(FieldError(field: field.id, anchor: "\(field.id)-time", problem: .timeInvalid))
+            }
+            return .success("\(date)T\(clock)")
+        }
+    }
+
+    /// A number with at most `field.decimals` decimals (comma or point), stored with exactly that many.
+    private func checkDecimal(_ field: FieldDefinition, raw: String) -> Result<String?, FieldError> {
+        let digits = field.decimals
+        let minimum = field.minValue ?? 0, maximum = field.maxValue ?? 999_999_999
+        let example = (digits == 2 ? "12,50" : "12," + String(repeating: "5", count: digits))
+        let parameters = ["min": String(minimum), "max": String(maximum), "digits": String(digits), "example": example]
+        let text = raw.replacingOccurrences(of: " ", with: "").replacingOccurrences(of: "€", with: "")
+        let parts = text.split(separator: text.contains(",") ? "," : ".", omittingEmptySubsequences: false)
+        let negative = parts.first?.hasPrefix("-") == true
+        let whole = negative ? parts[0].dropFirst() : parts.first ?? ""
+        let fraction = parts.count == 2 ? parts[1] : ""
+        guard parts.count <= 2, !whole.isEmpty, whole.count <= 9, whole.allSatisfy({ $0.isASCII && $0.isNumber }),
+              fraction.count <= digits, fraction.allSatisfy({ $0.isASCII && $0.isNumber }), parts.count == 1 || !fraction.isEmpty,
+              let wholeNumber = Int(whole) else {
+            return .failure(FieldError(field: field.id, problem: .notADecimal, parameters: parameters))
+        }
+        let padded = fraction + String(repeating: "0", count: digits - fraction.count)
+        // Compare in units of the last decimal, so no floating point is involved.
+        let scale = Int(pow(10, Double(digits)))
+        let scaled = (wholeNumber * scale + (Int(padded) ?? 0)) * (negative ? -1 : 1)
+        guard scaled >= minimum * scale, scaled <= maximum * scale else {
+            return .failure(FieldError(field: field.id, problem: .notADecimal, parameters: parameters))
+        }
+        return .success("\(negative && scaled != 0 ? "-" : "")\(wholeNumber).\(padded)")
+    }
+
+    /// `HH:MM` from "9:30", "09:30" or "9.30"; nil when it is no time of day.
+    public static func normalisedTime(_ text: String) -> String? {
+        let parts = text.split(separator: text.contains(":") ? ":" : ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, (1...2).contains(parts[0].count), parts[1].count == 2,
+              parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+              let hour = Int(parts[0]), let minute = Int(parts[1]), (0...23).contains(hour), (0...59).contains(minute) else { return nil }
+        return String(format: "%02d:%02d", hour, minute)
     }
 
     private func checkFile(_ field: FieldDefinition, required: Bool, upload: UploadedFile?, existing: String?) -> Result<(UploadedFile, String)?, FieldError> {

@@ -4,6 +4,24 @@ import Foundation
 public enum SampleInput {
     /// Text inputs and uploads that pass the page's field checks (required fields and booleans filled).
     public static func input(for page: PageDefinition) -> ([String: String], [String: UploadedFile]) {
+        let (input, uploads) = entryInput(for: page)
+        guard let rule = page.repeat else { return (input, uploads) }
+        // One entry (or the minimum), keyed as the "add another" form names them.
+        var repeated: [String: String] = [RepeatedEntries.inputCountKey: String(max(rule.min, 1))]
+        var repeatedUploads: [String: UploadedFile] = [:]
+        for entry in 1...max(rule.min, 1) {
+            for field in page.fields {
+                for suffix in RepeatedEntries.inputSuffixes {
+                    if let value = input[field.id + suffix] { repeated[RepeatedEntries.key(field.id, entry: entry) + suffix] = value }
+                }
+                repeatedUploads[RepeatedEntries.key(field.id, entry: entry)] = uploads[field.id]
+            }
+        }
+        return (repeated, repeatedUploads)
+    }
+
+    /// Input for the fields of one page or entry.
+    static func entryInput(for page: PageDefinition) -> ([String: String], [String: UploadedFile]) {
         var input: [String: String] = [:]
         var uploads: [String: UploadedFile] = [:]
         for field in page.fields where field.required || field.kind == .boolean {
@@ -12,10 +30,13 @@ public enum SampleInput {
             case .email: input[field.id] = "erika@example.org"
             case .postalCode: input[field.id] = "01662"
             case .integer: input[field.id] = String(field.minValue ?? 1)
-            case .date:
+            case .date, .datetime:
                 input["\(field.id)-day"] = "1"
                 input["\(field.id)-month"] = "2"
                 input["\(field.id)-year"] = "1990"
+                if field.kind == .datetime { input["\(field.id)-time"] = "10:00" }
+            case .decimal, .currency: input[field.id] = String(max(field.minValue ?? 1, 1))
+            case .time: input[field.id] = "10:00"
             case .radio, .select: input[field.id] = field.options?.first?.value ?? ""
             case .boolean: input[field.id] = "false"
             case .file: uploads[field.id] = UploadedFile(filename: "nachweis.pdf", data: Data("%PDF-1.4\n".utf8))

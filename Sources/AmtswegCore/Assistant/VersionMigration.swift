@@ -18,6 +18,13 @@ public enum VersionMigration {
         var review: [String] = []
         for page in new.pages {
             guard let oldPage = old.page(page.id), let oldValues = answers.pages[page.id] else { continue }
+            if page.repeat != nil || oldPage.repeat != nil {
+                // Entries move over whole, or the page is asked again: half an entry list would mislead.
+                let same = page.repeat == oldPage.repeat && page.fields.map(\.id) == oldPage.fields.map(\.id)
+                    && zip(page.fields, oldPage.fields).allSatisfy { $0.kind == $1.kind && $0.required == $1.required && $0.options == $1.options }
+                if same { migrated.set(page: page.id, values: oldValues) } else { review.append(page.id) }
+                continue
+            }
             var values: [String: String] = [:]
             var changed = false
             for field in page.fields where field.kind != .label {
@@ -41,8 +48,7 @@ public enum VersionMigration {
                 migrated.set(page: page.id, values: values)
             }
         }
-        let flow = AssistantFlow(definition: new)
-        migrated.keepOnly(pages: Set(flow.visiblePages(for: migrated).map(\.id)))
+        migrated = AssistantFlow(definition: new).pruned(migrated)
         return Result(answers: migrated, pagesToReview: review)
     }
 }

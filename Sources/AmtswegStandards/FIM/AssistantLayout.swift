@@ -208,11 +208,12 @@ struct AssistantLayout {
                 hint: (field.hint ?? (kind == .label ? field.content : nil)).map { LocalizedText(["de": $0]) },
                 required: isRequired && kind != .label, minLength: resolvedKind == .text || resolvedKind == .textarea ? field.minLength : nil,
                 maxLength: resolvedKind == .text || resolvedKind == .textarea ? maxLength : nil,
-                minValue: kind == .integer ? field.minValue.flatMap { Int($0) } : nil,
-                maxValue: kind == .integer ? field.maxValue.flatMap { Int($0) } : nil,
+                minValue: [.integer, .decimal, .currency].contains(kind) ? field.minValue.flatMap { Int($0) } : nil,
+                maxValue: [.integer, .decimal, .currency].contains(kind) ? field.maxValue.flatMap { Int($0) } : nil,
                 options: options, pattern: resolvedKind == .text || resolvedKind == .textarea ? pattern(for: field) : nil,
                 codeList: codeList, legend: legend.map { LocalizedText(["de": $0]) },
-                optionalGroups: optionalGroups.isEmpty ? nil : optionalGroups))
+                optionalGroups: optionalGroups.isEmpty ? nil : optionalGroups,
+                characters: field.datentyp == "text_latin" && (resolvedKind == .text || resolvedKind == .textarea) ? "din91379" : nil))
             if index == 0 { placed[instancePath] = (pageId, fieldKey) }
         }
         return result
@@ -239,17 +240,13 @@ struct AssistantLayout {
         }
         switch field.datentyp {
         case "text": return .text
-        case "text_latin":
-            report.warnings.append("\(field.id): text_latin – die Zeichenprüfung nach DIN 91379 folgt mit der Regelsprache")
-            return .text
+        case "text_latin": return .text
         case "num_int": return .integer
-        case "num", "num_currency":
-            report.warnings.append("\(field.id): \(field.datentyp) wird als Text mit Zahlenmuster erfasst")
-            return .text
+        case "num": return .decimal
+        case "num_currency": return .currency
         case "date": return .date
-        case "time", "datetime":
-            report.warnings.append("\(field.id): \(field.datentyp) wird als Text mit Muster erfasst")
-            return .text
+        case "time": return .time
+        case "datetime": return .datetime
         case "bool": return .boolean
         case "file": return .file
         default:
@@ -263,13 +260,7 @@ struct AssistantLayout {
             // XSD patterns are anchored by definition; a trailing "$" some files carry is redundant.
             return pattern.hasSuffix("$") && !pattern.hasSuffix("\\$") ? String(pattern.dropLast()) : pattern
         }
-        switch field.datentyp {
-        case "num": return #"-?[0-9]+([.,][0-9]+)?"#
-        case "num_currency": return #"-?[0-9]+([.,][0-9]{1,2})?"#
-        case "time": return #"([01][0-9]|2[0-3]):[0-5][0-9]"#
-        case "datetime": return #"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]([01][0-9]|2[0-3]):[0-5][0-9]"#
-        default: return nil
-        }
+        return nil
     }
 
     private mutating func uniquePageId(_ base: String) -> String {

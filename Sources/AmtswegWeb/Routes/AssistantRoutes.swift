@@ -66,6 +66,18 @@ struct AssistantRoutes {
         }
         let returnToCheck = form.values["_return"] == "check"
         let existing = draft.answers.pages[page.id] ?? [:]
+        if let rule = page.repeat, let action = form.values["_action"], action == "add" || action.hasPrefix("remove-") {
+            // "Add another" and "remove" redraw the page with what was typed; nothing is saved until "continue".
+            var input = form.values
+            if action == "add" {
+                input[RepeatedEntries.inputCountKey] = String(min(RepeatedEntries.count(input: input, rule: rule) + 1, rule.max))
+            } else if let entry = Int(action.dropFirst("remove-".count)) {
+                input = RepeatedEntries.removing(entry: entry, from: input, page: page)
+            }
+            let attachments = page.hasFileField ? try await portal.drafts.attachments(draftId: draft.id, tenantId: draft.tenantId) : []
+            return render(page: page, draft: draft, assistant: assistant, session: session, locale: locale, values: existing,
+                          rawInput: input, errors: [], attachments: attachments, returnToCheck: returnToCheck)
+        }
         let validation = PageValidator().validate(page: page, input: form.values, uploads: form.files, existing: existing,
                                                   definition: assistant, answers: draft.answers)
         guard validation.isValid else {
@@ -76,8 +88,8 @@ struct AssistantRoutes {
         }
         var answers = draft.answers
         answers.set(page: page.id, values: validation.values)
-        // Answers to pages that the new answer hides are dropped, so they are never submitted.
-        answers.keepOnly(pages: Set(flow.visiblePages(for: answers).map(\.id)))
+        // Answers to pages and questions that the new answer hides are dropped, so they are never submitted.
+        answers = flow.pruned(answers)
         try await portal.drafts.savePage(draft: draft, pageId: page.id, values: validation.values, files: validation.files, answers: answers)
         if form.values["_action"] == "save" {
             return try await savedForLater(request, draft: draft, page: page, locale: locale)
@@ -136,7 +148,7 @@ struct AssistantRoutes {
     ) -> Response {
         let t = portal.translator(locale)
         let flow = AssistantFlow(definition: assistant)
-        let viewModel = QuestionViewModel(page: page, translator: t)
+        let viewModel = QuestionViewModel(page: page, translator: t, flow: flow, answers: draft.answers)
         let visible = flow.visiblePages(for: draft.answers)
         let position = (visible.firstIndex { $0.id == page.id } ?? 0) + 1
         let back: String
@@ -156,7 +168,10 @@ struct AssistantRoutes {
                 "fields": viewModel.fields(values: values, rawInput: rawInput, errors: errors, attachments: attachments),
                 "errors": errorList, "hasErrors": !errors.isEmpty, "multipart": page.hasFileField,
                 "action": "/\(locale.rawValue)/antrag/\(draft.id)/\(page.id)", "backHref": back,
-                "returnToCheck": returnToCheck, "singleRadio": page.fields.count == 1 && page.fields[0].kind == .radio,
+                "returnToCheck": returnToCheck, "singleRadio": viewModel.isSingleQuestion && page.fields[0].kind == .radio,
+                "repeat": page.repeat != nil, "entryCount": String(viewModel.entryCount(values: values, rawInput: rawInput)),
+                "canAdd": page.repeat.map { viewModel.entryCount(values: values, rawInput: rawInput) < $0.max } ?? false,
+                "addLabel": page.repeat.map { t("question.addEntry", ["item": $0.itemLabel.text(locale)]) } ?? "",
                 "progress": t("question.progress", ["current": String(position), "total": String(visible.count)]),
                 "changedNotice": changedNotice,
             ],
@@ -178,10 +193,15 @@ struct AssistantRoutes {
         guard let offering = portal.offerings[draft.leikaKey]?.first(where: { $0.tenantId == draft.tenantId }) else { throw HTTPError(.notFound) }
         let fee = flow.fee(for: draft.answers, schedule: offering.fee)
         let last = flow.visiblePages(for: draft.answers).last!
+        let computed = flow.computedValues(for: draft.answers, schedule: offering.fee)
+        let computedRows = (assistant.computed ?? []).filter { $0.id != assistant.fee?.computed }.compactMap { value -> [String: Any]? in
+            guard let number = computed[value.id] else { return nil }
+            return ["label": value.label.text(locale), "value": value.unit == "cents" ? t.euros(cents: number) : String(number)]
+        }
         return portal.page(
             "check", locale: locale, path: "/antrag/\(draft.id)/pruefen", title: t("check.title"),
             model: [
-                "serviceTitle": assistant.title.text(locale), "rows": rows, "fee": t.euros(cents: fee),
+                "serviceTitle": assistant.title.text(locale), "rows": rows, "fee": t.euros(cents: fee), "computedRows": computedRows, "hasComputed": !computedRows.isEmpty,
                 "submitAction": "/\(locale.rawValue)/antrag/\(draft.id)/absenden",
                 "backHref": "/\(locale.rawValue)/antrag/\(draft.id)/\(last.id)",
                 "authority": portal.tenantsById[draft.tenantId]?.name ?? "",
@@ -197,8 +217,7 @@ struct AssistantRoutes {
             return Portal.redirect("/\(locale.rawValue)/antrag/\(draft.id)/\(missing.id)")
         }
         guard let offering = portal.offerings[draft.leikaKey]?.first(where: { $0.tenantId == draft.tenantId }) else { throw HTTPError(.notFound) }
-        var answers = draft.answers
-        answers.keepOnly(pages: Set(flow.visiblePages(for: answers).map(\.id)))
+        let answers = flow.pruned(draft.answers)
         let fee = flow.fee(for: answers, schedule: offering.fee)
         let previous = session.data
         let receipt = try await portal.applications.submit(draftId: draft.id, sessionHash: session.idHash, answers: answers, feeCents: fee) { receipt in

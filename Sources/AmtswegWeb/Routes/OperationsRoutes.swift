@@ -26,6 +26,10 @@ struct OperationsRoutes {
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(string: portal.stylesheet)))
         }
+        router.get("/assets/amtsweg.js") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                     body: .init(byteBuffer: ByteBuffer(string: portal.script)))
+        }
         router.get("/") { request, _ in
             let locale = AppLocale.negotiate(acceptLanguage: request.headers[.acceptLanguage])
             return PortalRoutes(portal: portal).startPage(locale)

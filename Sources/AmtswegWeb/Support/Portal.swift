@@ -41,6 +41,8 @@ public struct Portal: Sendable {
     let openAPIDocument: String
     /// The stylesheet.
     let stylesheet: String
+    /// The browser script (conditional questions).
+    let script: String
 
     /// Loads resources and the tenant directory from `database`.
     public static func load(database: any Database, protector: DataProtector, secureCookies: Bool, logger: Logger) async throws -> Portal {
@@ -72,7 +74,8 @@ public struct Portal: Sendable {
             translators: translators, messageTrees: trees, secureCookies: secureCookies, throttle: AttemptThrottle(),
             staticPages: StaticPageCache(),
             openAPIDocument: String(decoding: try BundledResources.data("openapi.yaml"), as: UTF8.self),
-            stylesheet: String(decoding: try BundledResources.data("assets/amtsweg.css"), as: UTF8.self))
+            stylesheet: String(decoding: try BundledResources.data("assets/amtsweg.css"), as: UTF8.self),
+            script: String(decoding: try BundledResources.data("assets/amtsweg.js"), as: UTF8.self))
     }
 
     /// The current version of every shipped assistant, by id.

@@ -19,6 +19,10 @@ struct AnswerPresenter {
         let flow = AssistantFlow(definition: definition)
         var result: [Line] = []
         for page in flow.visiblePages(for: answers) {
+            if let rule = page.repeat {
+                result += entryLines(page, rule: rule, answers: answers, attachments: attachments)
+                continue
+            }
             for field in page.fields where field.kind != .label {
                 let raw = answers.value(page: page.id, field: field.id)
                 let label = page.fields.count == 1 ? field.label.text(translator.locale) : "\(page.title.text(translator.locale)): \(field.label.text(translator.locale))"
@@ -27,6 +31,23 @@ struct AnswerPresenter {
                     continue
                 }
                 result.append(Line(pageId: page.id, label: label, value: display(raw, field: field, attachments: attachments)))
+            }
+        }
+        return result
+    }
+
+    /// Lines of an "add another" page: "Wunschtermin 2: Datum".
+    private func entryLines(_ page: PageDefinition, rule: RepeatRule, answers: Answers, attachments: [AttachmentInfo]) -> [Line] {
+        guard let values = answers.pages[page.id] else { return [] }
+        let count = RepeatedEntries.count(values: values, rule: rule)
+        guard count > 0 else { return [Line(pageId: page.id, label: page.title.text(translator.locale), value: translator("check.notGiven"))] }
+        var result: [Line] = []
+        for entry in 1...count {
+            let entryValues = RepeatedEntries.entry(entry, of: values, page: page)
+            for field in page.fields where field.kind != .label {
+                guard let raw = entryValues[field.id] else { continue }
+                result.append(Line(pageId: page.id, label: "\(rule.itemLabel.text(translator.locale)) \(entry): \(field.label.text(translator.locale))",
+                                   value: display(raw, field: field, attachments: attachments)))
             }
         }
         return result
@@ -43,6 +64,14 @@ struct AnswerPresenter {
             return Self.date(fromISO: raw).map(translator.date) ?? raw
         case .file:
             return attachments.first { $0.id == raw }?.filename ?? translator("check.fileAttached")
+        case .decimal:
+            return translator.locale == .de ? raw.replacingOccurrences(of: ".", with: ",") : raw
+        case .currency:
+            return (translator.locale == .de ? raw.replacingOccurrences(of: ".", with: ",") : raw) + " €"
+        case .datetime:
+            let parts = raw.split(separator: "T").map(String.init)
+            guard parts.count == 2, let day = Self.date(fromISO: parts[0]) else { return raw }
+            return "\(translator.date(day)), \(parts[1])"
         default:
             return raw
         }

@@ -50,7 +50,7 @@ struct DatabaseOptions: ParsableArguments {
 struct Amtsweg: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amtsweg", abstract: "Amtsweg – online services for public administration.",
-        subcommands: [Serve.self, Migrate.self, Demo.self, ImportFIM.self, BenchSeed.self, EngineBenchmark.self])
+        subcommands: [Serve.self, Migrate.self, Demo.self, ImportFIM.self, BenchSeed.self, EngineBenchmark.self, RulesTable.self])
 
     /// The process logger; the logging system may be bootstrapped only once per process.
     static let logger: Logger = {
@@ -194,5 +194,26 @@ struct ImportFIM: AsyncParsableCommand {
         if let out { try json.write(to: URL(fileURLWithPath: out)) } else { print(String(decoding: json, as: UTF8.self)) }
         if let report { try encoder.encode(result.report).write(to: URL(fileURLWithPath: report)) }
         FileHandle.standardError.write(Data((result.report.text + "\n").utf8))
+    }
+}
+
+/// Prints, for a rule case table, each case with the browser tree and the server's value (for the browser agreement test).
+struct RulesTable: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules-table", abstract: "Evaluate a rule case table on the server and print the browser trees as JSON.")
+
+    @Argument(help: "The case table, e.g. e2e/expression-cases.json.")
+    var file: String
+
+    func run() async throws {
+        let table = try JSONDecoder().decode(RuleCaseTable.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+        let results = try table.evaluate()
+        let output = JSONValue.array(zip(table.cases, results).map { entry, result in
+            .object(["expression": .string(entry.expression), "values": .object(entry.values.mapValues(JSONValue.string)),
+                     "tree": result.tree, "server": result.server])
+        })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(output), as: UTF8.self))
     }
 }

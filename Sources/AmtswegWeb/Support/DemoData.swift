@@ -3,7 +3,7 @@ import AmtswegStorage
 import Foundation
 import HummingbirdBcrypt
 
-/// The demo authority "Stadt Musterstadt" (with the real ARS of Meißen, Saxony) and its Standesamt.
+/// The demo authority "Stadt Musterstadt" (with the real ARS of Meißen, Saxony), its services and a case worker.
 public enum DemoData {
     /// ARS of Meißen, Stadt (Destatis Gemeindeverzeichnis): Land 14, Kreis 627, Verband 0140, Gemeinde 140.
     public static let ars = "146270140140"
@@ -18,20 +18,30 @@ public enum DemoData {
         let tenants = TenantRepository(database: database)
         let tenant = try await tenants.upsert(try Tenant(
             id: UUID(), ars: ars, name: "Stadt Musterstadt", office: "Standesamt", contactEmail: "standesamt@musterstadt.example"))
-        try await tenants.offer(TenantService(
-            tenantId: tenant.id, leikaKey: "99027002012000", assistantId: "geburtsurkunde",
-            fee: FeeSchedule(firstCopyCents: 1200, furtherCopyCents: 600), office: "Standesamt"))
-        // The two services imported from real FIM Stammdatenschemata; demo fees, each authority sets its own.
-        try await tenants.offer(TenantService(
-            tenantId: tenant.id, leikaKey: "99010012001001", assistantId: "beschaeftigungserlaubnis-aufenthaltsgestattung",
-            fee: FeeSchedule(firstCopyCents: 0, furtherCopyCents: 0), office: "Ausländerbehörde"))
-        try await tenants.offer(TenantService(
-            tenantId: tenant.id, leikaKey: "99010001001012", assistantId: "aufenthaltserlaubnis-humanitaer",
-            fee: FeeSchedule(firstCopyCents: 10000, furtherCopyCents: 0), office: "Ausländerbehörde"))
+        for offering in try demoOfferings() {
+            try await tenants.offer(TenantService(
+                tenantId: tenant.id, leikaKey: offering.leikaKey, assistantId: offering.assistantId,
+                fee: FeeSchedule(firstCopyCents: offering.firstCopyCents, furtherCopyCents: offering.furtherCopyCents), office: offering.office))
+        }
         let hash = Bcrypt.hash(password, cost: bcryptCost)
         try await StaffRepository(database: database).upsertUser(
             tenantId: tenant.id, username: username, passwordHash: hash, role: "case_worker", displayName: "Standesamt Musterstadt")
         return tenant
+    }
+
+    /// One service of the demo authority, with its demo prices.
+    struct Offering: Decodable {
+        let leikaKey: String
+        let assistantId: String
+        let office: String
+        let firstCopyCents: Int
+        let furtherCopyCents: Int
+    }
+
+    /// The services the demo authority offers (Resources/data/demo-offerings.json); demo prices, each authority sets its own.
+    static func demoOfferings() throws -> [Offering] {
+        struct File: Decodable { let offerings: [Offering] }
+        return try JSONDecoder().decode(File.self, from: BundledResources.data("data/demo-offerings.json")).offerings
     }
 
     /// Complete answers of the demo assistant, as the benchmark and tests submit them.

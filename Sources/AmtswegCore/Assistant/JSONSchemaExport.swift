@@ -15,8 +15,10 @@ public enum JSONSchemaExport {
         var conditions: [JSONValue] = []
         for page in definition.pages {
             properties[page.id] = pageSchema(page)
-            if page.showWhen != nil || (page.repeat?.min ?? 1) == 0 {
-                // Decided by an expression (or possibly empty): present only when shown, which JSON Schema cannot restate.
+            let mustAnswer = page.fields.contains { $0.required && $0.kind != .label && $0.showWhen == nil && ($0.optionalGroups ?? []).isEmpty }
+            if page.showWhen != nil || (page.repeat?.min ?? 1) == 0 || !mustAnswer {
+                // Decided by an expression, or possibly without any answer: present only when answered, which
+                // JSON Schema cannot restate.
                 continue
             }
             guard let condition = page.showIf else {

@@ -59,8 +59,18 @@ def server_db_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory, server_db_url):
-    """Base URL (http://127.0.0.1:PORT) of a demo server on a fresh SQLite database."""
+def clamd_socket(tmp_path_factory):
+    """Unix socket of a clamd started for the test session (see e2e/clamd.py); the server scans uploads with it."""
+    from clamd import CLAMD, TEST_PDF, running_clamd
+    if not CLAMD.exists() or not TEST_PDF.exists():
+        pytest.fail("clamd or clamav-testfiles not installed: run scripts/setup-debian.sh")
+    with running_clamd(tmp_path_factory.mktemp("clamd")) as socket:
+        yield socket
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, server_db_url, clamd_socket):
+    """Base URL (http://127.0.0.1:PORT) of a demo server on a fresh SQLite database, scanning uploads with clamd."""
     binary = amtsweg_bin()
     if not binary.is_file():
         pytest.fail(f"server binary {binary} not found: build first (swift build) or set AMTSWEG_BIN")
@@ -69,7 +79,7 @@ def server(tmp_path_factory, server_db_url):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log_path = tmp / "server.log"
-    env = dict(os.environ, AMTSWEG_DATABASE_URL=server_db_url)
+    env = dict(os.environ, AMTSWEG_DATABASE_URL=server_db_url, AMTSWEG_CLAMD=f"unix:{clamd_socket}")
     cmd = [str(binary), "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)]
 
     with open(log_path, "wb") as log:

@@ -77,7 +77,16 @@ struct Serve: AsyncParsableCommand {
         do {
             if demo { try await DemoData.load(into: database) }
             let secure = secureCookies || ProcessInfo.processInfo.environment["AMTSWEG_SECURE_COOKIES"] == "1"
-            let portal = try await Portal.load(database: database, protector: try options.protector(logger: logger), secureCookies: secure, logger: logger)
+            var scanner: ClamdScanner?
+            if let clamd = ProcessInfo.processInfo.environment["AMTSWEG_CLAMD"], !clamd.isEmpty {
+                guard let configured = ClamdScanner(configuration: clamd) else {
+                    throw ValidationError("AMTSWEG_CLAMD must be unix:/path/to/clamd.sock or tcp:IPv4:PORT")
+                }
+                scanner = configured
+                logger.info("uploads are scanned by clamd", metadata: ["clamd": "\(clamd)"])
+            }
+            let portal = try await Portal.load(database: database, protector: try options.protector(logger: logger), secureCookies: secure,
+                                               logger: logger, scanner: scanner)
             let app = AmtswegApplication.build(portal: portal, host: host, port: port, logger: logger)
             print("Amtsweg läuft auf http://\(host):\(port)/")
             try await app.runService()

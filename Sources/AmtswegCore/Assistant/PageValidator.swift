@@ -13,6 +13,14 @@ public struct PageValidation: Sendable {
 
     /// Whether the page can be saved.
     public var isValid: Bool { errors.isEmpty }
+
+    /// Creates an outcome (the validator makes them; the upload scan adds errors to one).
+    public init(values: [String: String], files: [String: (UploadedFile, String)], errors: [FieldError], rawInput: [String: String]) {
+        self.values = values
+        self.files = files
+        self.errors = errors
+        self.rawInput = rawInput
+    }
 }
 
 /// Checks a page's form input against its definition on the server; dates are checked against `today`.

@@ -78,8 +78,11 @@ struct AssistantRoutes {
             return render(page: page, draft: draft, assistant: assistant, session: session, locale: locale, values: existing,
                           rawInput: input, errors: [], attachments: attachments, returnToCheck: returnToCheck)
         }
-        let validation = PageValidator().validate(page: page, input: form.values, uploads: form.files, existing: existing,
+        var validation = PageValidator().validate(page: page, input: form.values, uploads: form.files, existing: existing,
                                                   definition: assistant, answers: draft.answers)
+        if validation.isValid, let scanner = portal.scanner, !validation.files.isEmpty {
+            validation = await scanUploads(validation, scanner: scanner, context: context)
+        }
         guard validation.isValid else {
             let attachments = page.hasFileField ? try await portal.drafts.attachments(draftId: draft.id, tenantId: draft.tenantId) : []
             return render(page: page, draft: draft, assistant: assistant, session: session, locale: locale, values: existing,
@@ -103,6 +106,24 @@ struct AssistantRoutes {
             next = "/\(locale.rawValue)/antrag/\(draft.id)/pruefen"
         }
         return Portal.redirect(next)
+    }
+
+    /// The validation with an error for every upload clamd finds malware in, or cannot check (nothing unscanned is stored).
+    private func scanUploads(_ validation: PageValidation, scanner: ClamdScanner, context: AppRequestContext) async -> PageValidation {
+        var errors: [FieldError] = []
+        for (key, (upload, _)) in validation.files.sorted(by: { $0.key < $1.key }) {
+            do {
+                if case .infected(let signature) = try await scanner.scan(upload.data) {
+                    context.logger.warning("upload refused: malware found", metadata: ["field": "\(key)", "signature": "\(signature)"])
+                    errors.append(FieldError(field: key, problem: .fileInfected))
+                }
+            } catch {
+                context.logger.error("upload refused: virus scan failed", metadata: ["field": "\(key)", "reason": "\(error)"])
+                errors.append(FieldError(field: key, problem: .fileScanFailed))
+            }
+        }
+        guard !errors.isEmpty else { return validation }
+        return PageValidation(values: validation.values, files: validation.files, errors: errors, rawInput: validation.rawInput)
     }
 
     /// Issues the resume link and shows it once.

@@ -43,9 +43,12 @@ public struct Portal: Sendable {
     let stylesheet: String
     /// The browser script (conditional questions).
     let script: String
+    /// The malware scanner for uploads, when clamd is configured.
+    public let scanner: ClamdScanner?
 
     /// Loads resources and the tenant directory from `database`.
-    public static func load(database: any Database, protector: DataProtector, secureCookies: Bool, logger: Logger) async throws -> Portal {
+    public static func load(database: any Database, protector: DataProtector, secureCookies: Bool, logger: Logger,
+                            scanner: ClamdScanner? = nil) async throws -> Portal {
         let catalogue = try ServiceCatalogue(json: BundledResources.data("data/ozg-katalog-2019.json"))
         let versions = try loadAssistantVersions()
         let assistants = versions.mapValues { byVersion in byVersion.values.max { Self.versionOrder($0.version, $1.version) }! }
@@ -75,7 +78,7 @@ public struct Portal: Sendable {
             staticPages: StaticPageCache(),
             openAPIDocument: String(decoding: try BundledResources.data("openapi.yaml"), as: UTF8.self),
             stylesheet: String(decoding: try BundledResources.data("assets/amtsweg.css"), as: UTF8.self),
-            script: String(decoding: try BundledResources.data("assets/amtsweg.js"), as: UTF8.self))
+            script: String(decoding: try BundledResources.data("assets/amtsweg.js"), as: UTF8.self), scanner: scanner)
     }
 
     /// The current version of every shipped assistant, by id.

@@ -114,6 +114,32 @@ struct StorageTests {
         }
     }
 
+    @Test("confirming an appointment is audited with the slot, moves a received application on, and is refused once final", arguments: Backend.allCases)
+    func appointments(backend: Backend) async throws {
+        try await backend.with { (database: any Database) async throws in
+            let tenant = try await makeTenant(database)
+            let applications = ApplicationRepository(database: database, protector: Self.protector)
+            let draft = try await DraftRepository(database: database, protector: Self.protector).create(
+                tenantId: tenant.id, sessionHash: "s", leikaKey: "99027002012000", assistant: try assistant(), locale: "de")
+            let receipt = try await applications.submit(draftId: draft.id, sessionHash: "s", answers: Self.answers, feeCents: 0)
+            let worker = Actor(kind: "staff", id: "worker-1")
+            let confirmed = try await applications.confirmAppointment(tenantId: tenant.id, id: receipt.applicationId, slot: "2027-02-01T10:00", actor: worker)
+            #expect(confirmed.status == .inProgress)
+            let history = try await applications.history(tenantId: tenant.id, id: receipt.applicationId)
+            // Both events carry the same instant; their order between themselves is not defined.
+            #expect(history.map(\.action).sorted() == ["appointment_confirmed", "status_changed", "submitted"])
+            let event = try #require(history.first { $0.action == "appointment_confirmed" })
+            #expect(event.reason == "2027-02-01T10:00" && event.actorId == "worker-1")
+            await #expect(throws: StorageError.self) {
+                try await applications.confirmAppointment(tenantId: UUID(), id: receipt.applicationId, slot: "2027-02-01T10:00", actor: worker)
+            }
+            _ = try await applications.transition(tenantId: tenant.id, id: receipt.applicationId, to: .completed, reason: nil, actor: worker)
+            await #expect(throws: TransitionError.self) {
+                try await applications.confirmAppointment(tenantId: tenant.id, id: receipt.applicationId, slot: "2027-02-02T10:00", actor: worker)
+            }
+        }
+    }
+
     @Test("Vorgangsnummern are unique per authority over many submissions", arguments: Backend.allCases)
     func caseNumbersUnique(backend: Backend) async throws {
         try await backend.with { (database: any Database) async throws in

@@ -46,3 +46,16 @@ public enum RepeatedEntries {
         return result
     }
 }
+
+extension AppointmentRequest {
+    /// The citizen's preferred appointments in entry order, as `YYYY-MM-DDTHH:MM` (entries without date or time left out).
+    public func slots(in answers: Answers, definition: AssistantDefinition) -> [String] {
+        guard let page = definition.page(self.page), let rule = page.repeat, let values = answers.pages[page.id] else { return [] }
+        let count = RepeatedEntries.count(values: values, rule: rule)
+        guard count > 0 else { return [] }
+        return (1...count).compactMap { entry in
+            guard let date = values[RepeatedEntries.key(self.date, entry: entry)], let time = values[RepeatedEntries.key(self.time, entry: entry)] else { return nil }
+            return "\(date)T\(time)"
+        }
+    }
+}

@@ -180,6 +180,30 @@ public struct ApplicationRepository: Sendable {
         }
     }
 
+    /// Confirms one of the citizen's preferred appointments (`slot`, e.g. `2026-12-01T10:00`); a received application
+    /// moves to in progress. Both are audited; the citizen sees the confirmed appointment in the status check.
+    public func confirmAppointment(tenantId: UUID, id: String, slot: String, actor: Actor) async throws -> ApplicationRecord {
+        try await database.write { sql in
+            let tenant = tenantId.uuidString
+            guard let row = try await sql.raw("SELECT * FROM applications WHERE id = \(bind: id) AND tenant_id = \(bind: tenant)").all().first else {
+                throw StorageError.notFound
+            }
+            let current = try Self.record(row)
+            guard !current.status.isFinal else { throw TransitionError.notAllowed(from: current.status, to: current.status) }
+            let now = Clock.millis()
+            try await Self.audit(sql, tenant: tenant, application: id, actor: actor, action: "appointment_confirmed", from: nil, to: nil, reason: slot, at: now)
+            if current.status == .received {
+                let change = try current.status.transition(to: .inProgress, reason: nil)
+                try await sql.raw("""
+                    UPDATE applications SET status = \(bind: change.to.rawValue), updated_at = \(bind: now)
+                    WHERE id = \(bind: id) AND tenant_id = \(bind: tenant) AND status = \(bind: change.from.rawValue)
+                    """).run()
+                try await Self.audit(sql, tenant: tenant, application: id, actor: actor, action: "status_changed", from: change.from, to: change.to, reason: nil, at: now)
+            }
+            return try Self.record(try await sql.raw("SELECT * FROM applications WHERE id = \(bind: id)").all().first!)
+        }
+    }
+
     /// Records that a specialist system received the application; repeated calls change nothing.
     public func acknowledge(tenantId: UUID, id: String, actor: Actor) async throws -> ApplicationRecord {
         try await database.write { sql in

@@ -16,6 +16,7 @@ struct BackofficeRoutes {
         router.get(RouterPath(prefix)) { request, _ in try await inbox(request, locale: locale) }
         router.get("\(prefix)/vorgang/:application") { request, context in try await caseView(request, context, locale: locale) }
         router.post("\(prefix)/vorgang/:application/status") { request, context in try await changeStatus(request, context, locale: locale) }
+        router.post("\(prefix)/vorgang/:application/termin") { request, context in try await confirmAppointment(request, context, locale: locale) }
     }
 
     /// The signed-in case worker and their session, or nil.
@@ -102,10 +103,13 @@ struct BackofficeRoutes {
         let t = portal.translator(locale)
         let attachments = try await portal.applications.attachments(tenantId: user.tenantId, id: id)
         let lines = AnswerPresenter(definition: assistant, translator: t).lines(application.answers, attachments: attachments)
-        let history = try await portal.applications.history(tenantId: user.tenantId, id: id).map { event -> [String: String] in
+        let events = try await portal.applications.history(tenantId: user.tenantId, id: id)
+        let history = events.map { event -> [String: String] in
             var entry = ["date": t.dateTime(event.at), "action": t("audit.\(event.action)"), "actor": t("actor.\(event.actorKind)")]
             if let to = event.to { entry["status"] = t("statusName.\(to.rawValue)") }
-            if let reason = event.reason { entry["reason"] = reason }
+            if let reason = event.reason {
+                entry["reason"] = event.action == "appointment_confirmed" ? AnswerPresenter.dateTime(reason, translator: t) : reason
+            }
             return entry
         }
         var model: [String: Any] = [
@@ -118,7 +122,23 @@ struct BackofficeRoutes {
             "attachments": attachments.map { ["filename": $0.filename, "size": "\($0.size)"] },
             "user": user.displayName, "logoutAction": "/\(locale.rawValue)/verwaltung/abmelden",
         ]
-        if let error { model["errors"] = [["href": "#status", "message": error]]; model["hasErrors"] = true; model["errorMessage"] = error }
+        if let request = assistant.appointment {
+            let slots = request.slots(in: application.answers, definition: assistant)
+            model["appointment"] = true
+            model["appointmentAction"] = "/\(locale.rawValue)/verwaltung/vorgang/\(id)/termin"
+            model["canConfirmAppointment"] = !application.status.isFinal && !slots.isEmpty
+            model["slots"] = slots.enumerated().map { index, slot in
+                ["value": String(index + 1), "inputId": "slot-\(index + 1)",
+                 "label": t("staff.slot", ["number": String(index + 1), "slot": AnswerPresenter.dateTime(slot, translator: t)])]
+            }
+            if let confirmed = events.last(where: { $0.action == "appointment_confirmed" })?.reason {
+                model["confirmedAppointment"] = AnswerPresenter.dateTime(confirmed, translator: t)
+            }
+        }
+        if let error {
+            let anchor = error == t("staff.chooseAppointment") ? "#slot-1" : "#status"
+            model["errors"] = [["href": anchor, "message": error]]; model["hasErrors"] = true; model["errorMessage"] = error
+        }
         return portal.page("staff-case", locale: locale, path: "/verwaltung/vorgang/\(id)", title: "\(t("staff.caseTitle")) \(application.caseNumber)",
                            model: model, status: error == nil ? .ok : .unprocessableContent, csrf: session.csrfToken,
                            tenant: portal.tenantsById[user.tenantId], hasErrors: error != nil)
@@ -145,6 +165,28 @@ struct BackofficeRoutes {
             return try await caseView(request, context, locale: locale, error: message)
         } catch StorageError.notFound {
             throw HTTPError(.notFound)
+        }
+        return Portal.redirect("/\(locale.rawValue)/verwaltung/vorgang/\(id)")
+    }
+
+    /// Confirms the preferred appointment the case worker chose (by its number; the slot itself comes from the answers).
+    func confirmAppointment(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
+        guard let (session, user) = try await staffSession(request) else { return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden") }
+        let form = try await portal.verifiedForm(request, session: session)
+        guard let id = context.parameters.get("application"), let application = try await portal.applications.find(tenantId: user.tenantId, id: id),
+              let assistant = portal.assistant(application.assistantId, version: application.assistantVersion),
+              let appointment = assistant.appointment
+        else { throw HTTPError(.notFound) }
+        let t = portal.translator(locale)
+        let slots = appointment.slots(in: application.answers, definition: assistant)
+        guard let number = Int(form.values["slot"] ?? ""), slots.indices.contains(number - 1) else {
+            return try await caseView(request, context, locale: locale, error: t("staff.chooseAppointment"))
+        }
+        do {
+            _ = try await portal.applications.confirmAppointment(tenantId: user.tenantId, id: id, slot: slots[number - 1],
+                                                                 actor: Actor(kind: "staff", id: user.id))
+        } catch is TransitionError {
+            return try await caseView(request, context, locale: locale, error: t("staff.transitionNotAllowed"))
         }
         return Portal.redirect("/\(locale.rawValue)/verwaltung/vorgang/\(id)")
     }

@@ -60,9 +60,13 @@ struct StatusRoutes {
             if let reason = event.reason { entry["reason"] = reason }
             return entry
         }
+        var appointment = ""
+        if let slot = history.last(where: { $0.action == "appointment_confirmed" })?.reason {
+            appointment = t("status.appointmentText", ["slot": AnswerPresenter.dateTime(slot, translator: t)])
+        }
         return portal.page(
             "status", locale: locale, path: "/status/\(id)", title: t("status.title"),
-            model: ["serviceTitle": assistant.title.text(locale), "caseNumber": application.caseNumber,
+            model: ["serviceTitle": assistant.title.text(locale), "caseNumber": application.caseNumber, "appointment": appointment,
                     "status": t("statusName.\(application.status.rawValue)"), "timeline": timeline,
                     "receiptHref": "/\(locale.rawValue)/vorgang/\(id)/bestaetigung.pdf"],
             tenant: portal.tenantsById[application.tenantId])

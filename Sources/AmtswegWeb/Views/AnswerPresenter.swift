@@ -69,12 +69,17 @@ struct AnswerPresenter {
         case .currency:
             return (translator.locale == .de ? raw.replacingOccurrences(of: ".", with: ",") : raw) + " €"
         case .datetime:
-            let parts = raw.split(separator: "T").map(String.init)
-            guard parts.count == 2, let day = Self.date(fromISO: parts[0]) else { return raw }
-            return "\(translator.date(day)), \(parts[1])"
+            return Self.dateTime(raw, translator: translator)
         default:
             return raw
         }
+    }
+
+    /// `YYYY-MM-DDTHH:MM` as the locale writes a date, then the time.
+    static func dateTime(_ raw: String, translator: Translator) -> String {
+        let parts = raw.split(separator: "T").map(String.init)
+        guard parts.count == 2, let day = date(fromISO: parts[0]) else { return raw }
+        return "\(translator.date(day)), \(parts[1])"
     }
 
     /// Noon of an ISO calendar date in German time, so formatting never shifts the day.

@@ -55,11 +55,12 @@ local function read_seed(path, index, nthreads)
   end
   local recs, lineno = {}, 0
   for line in f:lines() do
-    local cookie, csrf, draft = line:match("^%s*(%S+)%s+(%S+)%s+(%S+)%s*$")
+    local cookie, csrf, draft, rest = line:match("^%s*(%S+)%s+(%S+)%s+(%S+)%s*(.*)$")
     if cookie then
+      local page, body = rest:match("^(%S+)%s+(%S+)")
       -- split lines between threads: thread i takes lines i, i+n, i+2n, ...
       if lineno % nthreads == index then
-        recs[#recs + 1] = { cookie = cookie, csrf = csrf, draft = draft }
+        recs[#recs + 1] = { cookie = cookie, csrf = csrf, draft = draft, page = page, body = body }
       end
       lineno = lineno + 1
     elseif line:match("%S") then

@@ -157,6 +157,7 @@ t1=$(date +%s.%N)
 seed_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 [[ -s $seed ]] || die "bench-seed wrote no $seed"
 [[ -s $seed.page ]] || die "bench-seed wrote no $seed.page"
+[[ -s $seed.large ]] || die "bench-seed wrote no $seed.large"
 seed_lines=$(grep -c . "$seed")
 page_lines=$(grep -c . "$seed.page")
 say "seeded in ${seed_seconds}s: $seed_lines submission lines, $page_lines page lines"
@@ -270,6 +271,8 @@ record "$result_line"
 run_wrk page_get page_get.lua "$base/" "$seed.page" "$duration"
 record "$result_line"
 run_wrk page_post page_post.lua "$base/" "$seed.page" "$duration"
+record "$result_line"
+run_wrk page_post_large page_post_large.lua "$base/" "$seed.large" "$duration"
 record "$result_line"
 
 # Submissions consume drafts. If wrk ran out of unused lines (wrapped > 0) the run is not

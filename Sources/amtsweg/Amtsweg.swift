@@ -166,8 +166,44 @@ struct BenchSeed: AsyncParsableCommand {
         let text = lines.joined(separator: "\n") + "\n"
         try text.write(toFile: out, atomically: true, encoding: .utf8)
         try text.write(toFile: out + ".page", atomically: true, encoding: .utf8)
-        print("seeded \(lines.count) drafts")
+        let large: [String]
+        do {
+            large = try await seedLargest(tenant: tenant, sessions: sessions, drafts: draftRepository, count: min(drafts, 500))
+        } catch {
+            // SQLite connections must be closed before they are released, also when seeding fails.
+            await database.shutdown()
+            throw error
+        }
+        try (large.joined(separator: "\n") + "\n").write(toFile: out + ".large", atomically: true, encoding: .utf8)
+        print("seeded \(lines.count) drafts, \(large.count) of the largest assistant")
         await database.shutdown()
+    }
+}
+
+extension BenchSeed {
+    /// Drafts of the assistant with the most fields, each with a session; lines `SESSION CSRF DRAFT PAGE FORM-BODY` for a
+    /// valid POST of its page with the most fields (the form body URL-encoded, without the CSRF token).
+    func seedLargest(tenant: Tenant, sessions: SessionRepository, drafts: DraftRepository, count: Int) async throws -> [String] {
+        let assistants = try Portal.loadAssistants().values
+        let fieldCount = { (definition: AssistantDefinition) in definition.pages.reduce(0) { $0 + $1.fields.count } }
+        guard let largest = assistants.max(by: { (fieldCount($0), $1.id) < (fieldCount($1), $0.id) }),
+              // A page shown without earlier answers, so the POST is really validated and saved.
+              let page = largest.pages.filter({ $0.showIf == nil && $0.showWhen == nil && !$0.hasFileField })
+                .max(by: { ($0.fields.count, $1.id) < ($1.fields.count, $0.id) }) else { return [] }
+        let (input, _) = SampleInput.input(for: page)
+        let check = PageValidator().validate(page: page, input: input, definition: largest)
+        guard check.isValid else { throw ValidationError("sample input for \(largest.id)/\(page.id) is refused: \(check.errors.map(\.field))") }
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: allowed) ?? "" }
+        let body = input.keys.sorted().map { "\(encode($0))=\(encode(input[$0]!))" }.joined(separator: "&")
+        var lines: [String] = []
+        for _ in 0..<count {
+            let (token, session) = try await sessions.create()
+            let draft = try await drafts.create(tenantId: tenant.id, sessionHash: session.idHash, leikaKey: largest.leikaKey, assistant: largest, locale: "de")
+            lines.append("\(token) \(session.csrfToken) \(draft.id) \(page.id) \(body)")
+        }
+        print("largest assistant \(largest.id) \(largest.version): \(fieldCount(largest)) fields; page \(page.id): \(page.fields.count) fields")
+        return lines
     }
 }
 

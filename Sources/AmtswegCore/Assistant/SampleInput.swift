@@ -2,7 +2,7 @@ import Foundation
 
 /// Plausible, valid form input for any page: what a careful citizen would type, for benchmarks and tests.
 public enum SampleInput {
-    /// Text inputs and uploads that pass the page's field checks (required fields and booleans filled).
+    /// Text inputs and uploads that pass the page's field checks (every field filled, uploads only where required).
     public static func input(for page: PageDefinition) -> ([String: String], [String: UploadedFile]) {
         let (input, uploads) = entryInput(for: page)
         guard let rule = page.repeat else { return (input, uploads) }
@@ -24,7 +24,9 @@ public enum SampleInput {
     static func entryInput(for page: PageDefinition) -> ([String: String], [String: UploadedFile]) {
         var input: [String: String] = [:]
         var uploads: [String: UploadedFile] = [:]
-        for field in page.fields where field.required || field.kind == .boolean {
+        // Every field, optional ones too: a careful citizen answers what applies, and page rules such as "phone or
+        // e-mail" need more than the required fields.
+        for field in page.fields where field.required || field.kind != .file {
             switch field.kind {
             case .text, .textarea: input[field.id] = sample(field)
             case .email: input[field.id] = "erika@example.org"

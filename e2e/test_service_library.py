@@ -27,6 +27,15 @@ from test_birth_certificate import body_text, click_and_load, minimal_pdf, open_
 
 ASSISTANTS_DIR = REPO_ROOT / "Sources" / "AmtswegWeb" / "Resources" / "assistants"
 WALKS = json.loads((REPO_ROOT / "e2e" / "service_walks.json").read_text(encoding="utf-8"))
+CATALOGUE = json.loads((REPO_ROOT / "Sources" / "AmtswegWeb" / "Resources" / "data" / "ozg-katalog-2019.json").read_text(encoding="utf-8"))
+
+
+def lebenslage_of(leika: str) -> int:
+    """The Lebenslage a LeiKa service belongs to (LeiKa → OZG-Leistung → Lebenslage), as the portal lists it."""
+    ozg_id = next(entry["ozgId"] for entry in CATALOGUE["leika"] if entry["leikaKey"] == leika)
+    lage = next(entry["lebenslageId"] for entry in CATALOGUE["ozgLeistungen"] if entry["ozgId"] == ozg_id)
+    assert lage is not None, f"{leika} has no Lebenslage"
+    return lage
 MAX_PAGES = 30
 MAX_ROUNDS = 6
 TIMEOUT = 10
@@ -224,7 +233,16 @@ def test_library_service_end_to_end(server, driver, api_key, tmp_path, assistant
     pdf_path.write_bytes(pdf)
     driver.delete_all_cookies()
 
-    open_page(driver, f"{server}/de/leistungen/{leika}")
+    # Found under its Lebenslage, marked as online, with the assistant's title.
+    open_page(driver, f"{server}/de/lebenslagen/{lebenslage_of(leika)}")
+    links = [a for a in driver.find_elements(By.CSS_SELECTOR, "a.service-link")
+             if (a.get_dom_attribute("href") or "").endswith(f"/leistungen/{leika}")]
+    assert len(links) == 1, f"Lebenslage page lists {leika} {len(links)} times"
+    assert links[0].text.strip() == definition["title"]["de"]
+    assert links[0].find_elements(By.XPATH, "following-sibling::span[contains(@class, 'tag')]"), "not marked as online"
+    click_and_load(driver, links[0])
+    for fact in ("legalBasis", "processingTime"):
+        assert definition["information"][fact]["de"][:40] in body_text(driver), f"service page lacks {fact}"
     start = driver.find_elements(By.ID, "start")
     assert start, f"service page has no start button:\n{body_text(driver)[:800]}"
     click_and_load(driver, start[0])

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Navigation through an assistant: which pages and fields are shown, in which order, and what is still missing.
 public struct AssistantFlow: Sendable {
@@ -13,25 +14,41 @@ public struct AssistantFlow: Sendable {
         self.today = today
     }
 
-    /// The current date in Europe/Berlin as `YYYY-MM-DD`.
+    /// The last computed civil date and the minute it was computed for.
+    private static let todayCache = Mutex<(minute: Int64, text: String)>((-1, ""))
+
+    /// The current date in Europe/Berlin as `YYYY-MM-DD` (computed at most once a minute: calendars are slow).
     public static func civilToday(_ now: Date = Date()) -> String {
+        let minute = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
+        if let cached = todayCache.withLock({ $0.minute == minute ? $0.text : nil }) { return cached }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "Europe/Berlin") ?? .gmt
         let parts = calendar.dateComponents([.year, .month, .day], from: now)
-        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        let text = isoDate(year: parts.year ?? 0, month: parts.month ?? 0, day: parts.day ?? 0)
+        todayCache.withLock { $0 = (minute, text) }
+        return text
+    }
+
+    /// `YYYY-MM-DD` without going through String(format:).
+    static func isoDate(year: Int, month: Int, day: Int) -> String {
+        let pad = { (value: Int, width: Int) -> String in
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
     }
 
     /// Whether `page`'s conditions hold for `answers`.
     func shows(_ page: PageDefinition, answers: Answers) -> Bool {
         if let condition = page.showIf, !condition.holds(in: answers) { return false }
-        guard let showWhen = page.showWhen, let expression = try? ExpressionParser.parse(showWhen) else { return true }
+        guard let showWhen = page.showWhen, let expression = ExpressionParser.cached(showWhen) else { return true }
         let checker = ExpressionChecker(definition: definition, page: page)
         return checker.evaluate(expression, in: ExpressionScope(answers: answers, today: today)) == .boolean(true)
     }
 
     /// Whether `field` on `page` is asked, given this page's answers so far (`values`) and the other pages'.
     public func shows(_ field: FieldDefinition, on page: PageDefinition, values: [String: String], answers: Answers) -> Bool {
-        guard let showWhen = field.showWhen, let expression = try? ExpressionParser.parse(showWhen) else { return true }
+        guard let showWhen = field.showWhen, let expression = ExpressionParser.cached(showWhen) else { return true }
         let checker = ExpressionChecker(definition: definition, page: page)
         return checker.evaluate(expression, in: ExpressionScope(values: values, answers: answers, today: today)) == .boolean(true)
     }

@@ -46,7 +46,7 @@ public enum ComputedValues {
         let checker = checker(definition)
         var scope = ExpressionScope(answers: answers, today: today, tariff: tariff)
         for id in order {
-            guard let value = values.first(where: { $0.id == id }), let expression = try? ExpressionParser.parse(value.expression),
+            guard let value = values.first(where: { $0.id == id }), let expression = ExpressionParser.cached(value.expression),
                   case .integer(let number) = checker.evaluate(expression, in: scope) else { continue }
             scope.computed[id] = number
         }

@@ -16,20 +16,19 @@ public enum JSONSchemaExport {
         for page in definition.pages {
             properties[page.id] = pageSchema(page)
             let mustAnswer = page.fields.contains { $0.required && $0.kind != .label && $0.showWhen == nil && ($0.optionalGroups ?? []).isEmpty }
-            if page.showWhen != nil || (page.repeat?.min ?? 1) == 0 || !mustAnswer {
-                // Decided by an expression, or possibly without any answer: present only when answered, which
-                // JSON Schema cannot restate.
-                continue
-            }
+                && (page.repeat?.min ?? 1) > 0
+            // A page decided by an expression cannot be restated in JSON Schema: it is allowed, never required.
+            if page.showWhen != nil { continue }
             guard let condition = page.showIf else {
-                required.append(.string(page.id))
+                if mustAnswer { required.append(.string(page.id)) }
                 continue
             }
-            conditions.append(.object([
+            var branch: [String: JSONValue] = [
                 "if": conditionSchema(condition, definition: definition),
-                "then": .object(["required": .array([.string(page.id)])]),
                 "else": .object(["not": .object(["required": .array([.string(page.id)])])]),
-            ]))
+            ]
+            if mustAnswer { branch["then"] = .object(["required": .array([.string(page.id)])]) }
+            conditions.append(.object(branch))
         }
         var schema: [String: JSONValue] = [
             "$schema": .string("https://json-schema.org/draft/2020-12/schema"),

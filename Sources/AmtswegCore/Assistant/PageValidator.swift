@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The outcome of checking one page's submitted form.
 public struct PageValidation: Sendable {
@@ -28,14 +29,20 @@ public struct PageValidator: Sendable {
     /// The current calendar date (Europe/Berlin), for "not in the future".
     public let today: DateComponents
 
+    /// Today as `YYYY-MM-DD`, for `today()` in rules.
+    let todayText: String
+
     /// Creates a validator for the given day.
-    public init(today: DateComponents) { self.today = today }
+    public init(today: DateComponents) {
+        self.today = today
+        todayText = AssistantFlow.isoDate(year: today.year ?? 0, month: today.month ?? 0, day: today.day ?? 0)
+    }
 
     /// Creates a validator for the current day in German civil time.
     public init(now: Date = Date()) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Berlin") ?? .gmt
-        today = calendar.dateComponents([.year, .month, .day], from: now)
+        todayText = AssistantFlow.civilToday(now)
+        let parts = todayText.split(separator: "-").compactMap { Int($0) }
+        today = DateComponents(year: parts[0], month: parts[1], day: parts[2])
     }
 
     /// Validates `input` (form name → value) and `uploads` for `page`; `existing` keeps earlier uploads.
@@ -90,9 +97,9 @@ public struct PageValidator: Sendable {
         var errors: [FieldError] = []
         let groupsInUse = Self.optionalGroupsInUse(page: page, input: input, uploads: uploads, existing: existing)
         let checker = definition.map { ExpressionChecker(definition: $0, page: page) }
-        let today = String(format: "%04d-%02d-%02d", self.today.year ?? 0, self.today.month ?? 0, self.today.day ?? 0)
+        let today = todayText
         for field in page.fields where field.kind != .label {
-            if let showWhen = field.showWhen, let checker, let expression = try? ExpressionParser.parse(showWhen),
+            if let showWhen = field.showWhen, let checker, let expression = ExpressionParser.cached(showWhen),
                checker.evaluate(expression, in: ExpressionScope(values: values, answers: answers, today: today)) != .boolean(true) {
                 // Not asked under the answers given: whatever the form carried for it is dropped, nothing is required.
                 continue
@@ -115,7 +122,7 @@ public struct PageValidator: Sendable {
             var known = values
             for field in files.keys { known[field] = "uploaded" }
             for rule in rules {
-                guard let expression = try? ExpressionParser.parse(rule.check) else { continue }
+                guard let expression = ExpressionParser.cached(rule.check) else { continue }
                 if checker.evaluate(expression, values: known, answers: answers, today: today) == .boolean(false) {
                     errors.append(FieldError(field: rule.field, problem: .ruleViolated, parameters: ["rule": rule.id]))
                 }
@@ -237,7 +244,7 @@ public struct PageValidator: Sendable {
            (year, month, day) > (ty, tm, td) {
             return .failure(FieldError(field: field.id, anchor: "\(field.id)-day", problem: .dateInFuture))
         }
-        return .success(String(format: "%04d-%02d-%02d", year, month, day))
+        return .success(AssistantFlow.isoDate(year: year, month: month, day: day))
     }
 
     /// A date plus a time (`-time` input): `YYYY-MM-DDTHH:MM`.
@@ -292,7 +299,7 @@ public struct PageValidator: Sendable {
         guard parts.count == 2, (1...2).contains(parts[0].count), parts[1].count == 2,
               parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
               let hour = Int(parts[0]), let minute = Int(parts[1]), (0...23).contains(hour), (0...59).contains(minute) else { return nil }
-        return String(format: "%02d:%02d", hour, minute)
+        return (hour < 10 ? "0" : "") + String(hour) + ":" + (minute < 10 ? "0" : "") + String(minute)
     }
 
     private func checkFile(_ field: FieldDefinition, required: Bool, upload: UploadedFile?, existing: String?) -> Result<(UploadedFile, String)?, FieldError> {
@@ -313,8 +320,19 @@ public struct PageValidator: Sendable {
 
     /// Whether all of `text` matches the XSD-style `pattern` (XSD patterns are implicitly anchored).
     public static func matches(_ text: String, pattern: String) -> Bool {
-        guard let regex = try? NSRegularExpression(pattern: "^(?:\(pattern))$") else { return false }
+        guard let regex = regex(pattern) else { return false }
         return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+
+    /// Compiled patterns by source (compiling is far slower than matching; definitions have few distinct patterns).
+    private static let compiled = Mutex<[String: NSRegularExpression]>([:])
+
+    /// The anchored regular expression of an XSD-style pattern, compiled once.
+    static func regex(_ pattern: String) -> NSRegularExpression? {
+        if let known = compiled.withLock({ $0[pattern] }) { return known }
+        guard let regex = try? NSRegularExpression(pattern: "^(?:\(pattern))$") else { return nil }
+        compiled.withLock { $0[pattern] = regex }
+        return regex
     }
 
     /// Whether the Gregorian calendar has this day (years 1800...9999).

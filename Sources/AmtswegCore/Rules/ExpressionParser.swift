@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Parses rule expressions such as `filled(F60000000240) or filled(F60000000242)` or `copies.copies <= 5`.
 ///
 /// Grammar: or := and ("or" and)* ; and := not ("and" not)* ; not := "not" not | cmp ;
@@ -17,6 +19,17 @@ public struct ExpressionParser {
         parser.tokens = try tokenize(source)
         let expression = try parser.parseOr()
         guard parser.peek == .end else { throw ExpressionError(message: "unexpected \(parser.describe(parser.peek)) in '\(source)'") }
+        return expression
+    }
+
+    /// Parsed expressions by source; definitions are checked when loaded, so requests only ever look sources up.
+    private static let cache = Mutex<[String: Expression]>([:])
+
+    /// `parse(source)`, remembered per source text; nil when the source does not parse.
+    public static func cached(_ source: String) -> Expression? {
+        if let known = cache.withLock({ $0[source] }) { return known }
+        guard let expression = try? parse(source) else { return nil }
+        cache.withLock { $0[source] = expression }
         return expression
     }
 

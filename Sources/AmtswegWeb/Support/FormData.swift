@@ -17,20 +17,55 @@ public struct FormData: Sendable {
     /// Largest multipart body accepted (one 5 MB upload plus text).
     public static let maxMultipartBytes = 6 * 1024 * 1024
 
-    /// Parses `application/x-www-form-urlencoded` text.
+    /// Parses `application/x-www-form-urlencoded` text; names or values that are not valid percent-encoded UTF-8 are
+    /// dropped (names) or read as empty (values), as before.
     public static func parseURLEncoded(_ text: String) -> FormData {
         var form = FormData()
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = decodeComponent(parts[0])
-            let value = parts.count > 1 ? decodeComponent(parts[1]) : ""
-            if let name { form.values[name] = value ?? "" }
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            var start = 0
+            while start <= buffer.count {
+                var end = start
+                while end < buffer.count && buffer[end] != UInt8(ascii: "&") { end += 1 }
+                if end > start {
+                    var equals = start
+                    while equals < end && buffer[equals] != UInt8(ascii: "=") { equals += 1 }
+                    if let name = decodeComponent(buffer, start, equals) {
+                        form.values[name] = equals < end ? decodeComponent(buffer, equals + 1, end) ?? "" : ""
+                    }
+                }
+                start = end + 1
+            }
         }
         return form
     }
 
-    private static func decodeComponent(_ text: Substring) -> String? {
-        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    /// Decodes `+` and `%XX` of bytes `start..<end` into UTF-8 text, in place; nil when the escapes or the UTF-8 are broken.
+    private static func decodeComponent(_ buffer: UnsafeMutableBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String? {
+        // Decoding never grows the text, so the decoded bytes overwrite the encoded ones from `start` on.
+        var read = start, write = start
+        while read < end {
+            let byte = buffer[read]
+            if byte == UInt8(ascii: "%") {
+                guard read + 2 < end, let high = hexValue(buffer[read + 1]), let low = hexValue(buffer[read + 2]) else { return nil }
+                buffer[write] = high << 4 | low
+                read += 3
+            } else {
+                buffer[write] = byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte
+                read += 1
+            }
+            write += 1
+        }
+        return String(validating: UnsafeBufferPointer(rebasing: buffer[start..<write]), as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
     }
 
     /// Reads and parses the body of `request` by its content type, enforcing the size limits (413 beyond them).

@@ -139,7 +139,7 @@ struct QuestionViewModel {
     /// The browser tree of a field condition: `.some(nil)` when the server already knows it holds, `.some(tree)` when
     /// it depends on answers on this page, nil when the server knows it does not hold.
     private func browserCondition(_ source: String, entry: Int?, values: [String: String], rawInput: [String: String]?) -> String?? {
-        guard let expression = try? ExpressionParser.parse(source) else { return .some(nil) }
+        guard let expression = ExpressionParser.cached(source) else { return .some(nil) }
         let checker = ExpressionChecker(definition: flow.definition, page: page)
         let scope = ExpressionScope(answers: answers, today: flow.today)
         let tree = BrowserExpression.tree(expression, checker: checker, scope: scope)

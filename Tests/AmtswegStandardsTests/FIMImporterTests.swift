@@ -64,6 +64,28 @@ struct FIMImporterTests {
         #expect(fields.contains { !($0.optionalGroups ?? []).isEmpty && $0.required })
     }
 
+    @Test("a repeated group becomes an \"add another\" page with the FIM cardinality, validated entry by entry")
+    func repeatedGroup() throws {
+        // The synthetic message with its top-level group made repeatable 0:3 (no real file here has a repeated group).
+        let original = String(decoding: try FIMFiles.data("xdf3-synthetic-simple.xml"), as: UTF8.self)
+        let range = try #require(original.range(of: "<xdf:anzahl>0:1</xdf:anzahl>"))
+        let repeated = original.replacingCharacters(in: range, with: "<xdf:anzahl>0:3</xdf:anzahl>")
+        let result = try FIMImporter(availableCodeLists: FIMFiles.codeLists).importMessage(
+            Data(repeated.utf8), source: "repeated.xml", assistantId: "test", leikaKey: "99000000000000")
+        let page = try #require(result.definition.pages.first { $0.repeat != nil })
+        #expect(page.repeat?.min == 0 && page.repeat?.max == 3)
+        #expect(result.report.warnings.contains { $0.contains("weitere hinzufügen") && $0.contains("0:3") })
+        try result.definition.check(source: "repeated.xml")
+        // Two entries of sample answers are accepted and stored per entry.
+        var (input, _) = SampleInput.input(for: page)
+        input[RepeatedEntries.inputCountKey] = "2"
+        for (key, value) in input where key.contains("[1]") { input[key.replacingOccurrences(of: "[1]", with: "[2]")] = value }
+        let validation = PageValidator().validate(page: page, input: input, definition: result.definition)
+        #expect(validation.isValid, "\(validation.errors)")
+        #expect(validation.values[RepeatedEntries.countKey] == "2")
+        #expect(validation.values.keys.contains { $0.hasSuffix("[2]") })
+    }
+
     @Test("a citizen can complete every imported page with valid answers")
     func completable() throws {
         for file in ["S00000000362.xdf3.xml", "S00000000377.xdf3.xml"] {

@@ -16,6 +16,8 @@ struct AssistantLayout {
     private var reportedRules = Set<String>()
     /// Where each field use landed: "instance path of its group/field id" → (page id, field key).
     private var placed: [String: (page: String, key: String)] = [:]
+    /// Instance paths of fields that sit on repeated ("add another") pages.
+    private var entryFields = Set<String>()
 
     init(report: ImportReport, availableCodeLists: Set<String>) {
         self.report = report
@@ -28,14 +30,21 @@ struct AssistantLayout {
         let instancePath: String
         let conditions: [Condition]
         let optional: Bool
+        /// Cardinality of a repeated group or field that gets an "add another" page of its own.
+        var repetition: (min: Int, max: Int?)? = nil
     }
+
+    /// Most entries offered for an unbounded ("*") repetition.
+    static let unboundedEntries = 10
 
     mutating func layout(_ schema: XDFSchema) {
         var pending: [PendingPage] = []
         var loose: [XDFChild] = []
         for child in schema.children {
             if case .group = child.node {
-                pending.append(PendingPage(node: child.node, instancePath: schema.id + "/" + child.node.id, conditions: [], optional: child.minimum == 0))
+                    pending.append(PendingPage(node: child.node, instancePath: schema.id + "/" + child.node.id, conditions: [],
+                                           optional: child.minimum == 0 && child.maximum == 1,
+                                           repetition: child.maximum == 1 ? nil : (child.minimum, child.maximum)))
             } else {
                 loose.append(child)
             }
@@ -53,12 +62,15 @@ struct AssistantLayout {
         var rules: [PageRule] = []
         var children: [(PendingPage, Int)] = []
         let pageGroups = pending.optional ? [pending.instancePath] : []
+        let repeated = pending.repetition != nil
         switch pending.node {
         case .field(let field):
-            fields += mapField(field, key: field.id, required: true, legend: nil, optionalGroups: [], instancePath: pending.instancePath, pageId: pageId, cardinality: (1, 1))
+            fields += mapField(field, key: field.id, required: (pending.repetition?.min ?? 1) > 0, legend: nil, optionalGroups: [],
+                               instancePath: pending.instancePath, pageId: pageId, cardinality: (1, 1), referable: !repeated)
         case .group(let group):
             collect(group, instancePath: pending.instancePath, keyPrefix: "", legend: nil, optionalGroups: pageGroups,
-                    pageId: pageId, depth: depth, conditions: pending.conditions, into: &fields, rules: &rules, children: &children)
+                    pageId: pageId, depth: depth, conditions: pending.conditions, referable: !repeated, into: &fields, rules: &rules,
+                    children: &children)
         }
         let title: String
         let intro: String?
@@ -69,9 +81,15 @@ struct AssistantLayout {
         if fields.isEmpty && !children.isEmpty {
             // A group with only sub-pages contributes no page of its own.
         } else {
+            let repeatRule = pending.repetition.map { range in
+                RepeatRule(min: range.min, max: max(range.max ?? Self.unboundedEntries, max(range.min, 1)), itemLabel: LocalizedText(["de": title]))
+            }
+            if let range = pending.repetition {
+                report.warnings.append("\(pending.node.id): Anzahl \(range.min):\(range.max.map(String.init) ?? "*") – als „weitere hinzufügen“ mit bis zu \(repeatRule!.max) Einträgen")
+            }
             pages.append(PageDefinition(
                 id: pageId, fimId: pending.node.id, title: LocalizedText(["de": title]), intro: intro.map { LocalizedText(["de": $0]) },
-                fields: fields, showIf: Self.combine(pending.conditions), rules: rules.isEmpty ? nil : rules))
+                fields: fields, showIf: Self.combine(pending.conditions), rules: rules.isEmpty ? nil : rules, repeat: repeatRule))
             report.pages += 1
             report.fields += fields.count
         }
@@ -81,7 +99,7 @@ struct AssistantLayout {
     /// Walks a group's children: fields and flattened groups go on the page, sub-pages are queued.
     private mutating func collect(
         _ group: XDFGroup, instancePath: String, keyPrefix: String, legend: String?, optionalGroups: [String], pageId: String,
-        depth: Int, conditions: [Condition], into fields: inout [FieldDefinition], rules pageRules: inout [PageRule],
+        depth: Int, conditions: [Condition], referable: Bool, into fields: inout [FieldDefinition], rules pageRules: inout [PageRule],
         children: inout [(PendingPage, Int)]
     ) {
         var activations: [String: ActivationRule] = [:]
@@ -111,7 +129,7 @@ struct AssistantLayout {
             let childPath = instancePath + "/" + child.node.id
             var childConditions = conditions
             if let activation = activations[child.node.id] {
-                if let control = placed[instancePath + "/" + activation.field] {
+                if let control = placed[instancePath + "/" + activation.field], !entryFields.contains(instancePath + "/" + activation.field) {
                     childConditions.append(Condition(page: control.page, field: control.key, isOneOf: activation.values))
                 } else {
                     report.warnings.append("\(activation.ruleId): Steuerfeld \(activation.field) steht nicht vor \(child.node.id); Bedingung nicht übernommen")
@@ -120,23 +138,28 @@ struct AssistantLayout {
             let isActivated = childConditions.count > conditions.count
             switch child.node {
             case .field(let field):
+                // Repeated fields stay on their page as numbered inputs (address lines belong with the address);
+                // repeated groups get "add another" pages.
                 if isActivated {
                     children.append((PendingPage(node: child.node, instancePath: childPath, conditions: childConditions, optional: false), depth + 1))
                     continue
                 }
                 fields += mapField(field, key: keyPrefix + field.id, required: child.minimum > 0, legend: legend, optionalGroups: optionalGroups,
-                                   instancePath: childPath, pageId: pageId, cardinality: (child.minimum, child.maximum))
+                                   instancePath: childPath, pageId: pageId, cardinality: (child.minimum, child.maximum), referable: referable)
             case .group(let sub):
-                if child.maximum != 1 {
-                    report.warnings.append("\(sub.id): Wiederholung \(child.minimum):\(child.maximum.map(String.init) ?? "*") wird noch nicht unterstützt, die Gruppe erscheint einmal")
+                let repeats = child.maximum != 1 && referable
+                if child.maximum != 1 && !repeats {
+                    report.warnings.append("\(sub.id): Wiederholung \(child.minimum):\(child.maximum.map(String.init) ?? "*") in einer wiederholten Gruppe – erscheint einmal je Eintrag")
                 }
-                if isActivated || depth == 1 {
+                if isActivated || depth == 1 || repeats {
                     children.append((PendingPage(node: child.node, instancePath: childPath, conditions: childConditions,
-                                                 optional: child.minimum == 0 && !isActivated), depth + 1))
+                                                 optional: child.minimum == 0 && !isActivated && !repeats,
+                                                 repetition: repeats ? (child.minimum, child.maximum) : nil), depth + 1))
                 } else {
                     let groups = child.minimum == 0 ? optionalGroups + [childPath] : optionalGroups
                     collect(sub, instancePath: childPath, keyPrefix: keyPrefix + sub.id + ".", legend: sub.label, optionalGroups: groups,
-                            pageId: pageId, depth: depth + 1, conditions: conditions, into: &fields, rules: &pageRules, children: &children)
+                            pageId: pageId, depth: depth + 1, conditions: conditions, referable: referable, into: &fields, rules: &pageRules,
+                            children: &children)
                 }
             }
         }
@@ -172,7 +195,7 @@ struct AssistantLayout {
     /// One FIM field as one or more assistant fields (repeated fields are laid out as numbered copies).
     private mutating func mapField(
         _ field: XDFField, key: String, required: Bool, legend: String?, optionalGroups: [String], instancePath: String,
-        pageId: String, cardinality: (Int, Int?)
+        pageId: String, cardinality: (Int, Int?), referable: Bool = true
     ) -> [FieldDefinition] {
         guard let kind = kind(for: field) else { return [] }
         var copies = 1
@@ -215,6 +238,8 @@ struct AssistantLayout {
                 optionalGroups: optionalGroups.isEmpty ? nil : optionalGroups,
                 characters: field.datentyp == "text_latin" && (resolvedKind == .text || resolvedKind == .textarea) ? "din91379" : nil))
             if index == 0 { placed[instancePath] = (pageId, fieldKey) }
+            // Fields of repeated pages can only be used by rules of their own page, never by conditions elsewhere.
+            if index == 0 && !referable { entryFields.insert(instancePath) }
         }
         return result
     }

@@ -138,6 +138,29 @@ struct EngineFeatureTests {
         #expect(validator.validate(page: page, input: ["at-day": "2", "at-month": "3", "at-year": "2027"]).errors.first?.problem == .datetimeIncomplete)
     }
 
+    @Test("hidden and locked fields submit their fixed value whatever the form sends, and need one")
+    func fixedFields() throws {
+        let page = PageDefinition(id: "p", title: Self.text, fields: [
+            FieldDefinition(id: "channel", kind: .text, label: Self.text, required: true, display: "hidden", value: "online"),
+            FieldDefinition(id: "office", kind: .radio, label: Self.text, required: true,
+                            options: [FieldOption(value: "a", label: Self.text), FieldOption(value: "b", label: Self.text)], display: "locked", value: "b"),
+        ])
+        let definition = Self.definition(pages: [page])
+        try definition.check(source: "test")
+        let result = PageValidator(today: DateComponents(year: 2026, month: 11, day: 21)).validate(
+            page: page, input: ["channel": "forged", "office": "a"], definition: definition)
+        #expect(result.isValid && result.values == ["channel": "online", "office": "b"])
+        let schema = JSONSchemaExport.schema(for: definition)
+        guard case .object(let root) = schema, case .object(let properties)? = root["properties"], case .object(let p)? = properties["p"],
+              case .object(let fields)? = p["properties"], case .object(let channel)? = fields["channel"] else {
+            Issue.record("schema shape"); return
+        }
+        #expect(channel["const"] == .string("online"))
+        let broken = Self.definition(pages: [PageDefinition(id: "p", title: Self.text, fields: [
+            FieldDefinition(id: "x", kind: .text, label: Self.text, required: true, display: "hidden")])])
+        #expect(throws: DefinitionError.self) { try broken.check(source: "test") }
+    }
+
     @Test("a text_latin field refuses characters outside DIN SPEC 91379 and names the first one")
     func latin() {
         let page = PageDefinition(id: "p", title: Self.text, fields: [

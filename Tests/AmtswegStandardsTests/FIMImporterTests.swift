@@ -86,6 +86,21 @@ struct FIMImporterTests {
         #expect(validation.values.keys.contains { $0.hasSuffix("[2]") })
     }
 
+    @Test("a locked FIM field with content becomes a fixed, shown answer; one without content is left out and reported")
+    func lockedField() throws {
+        let original = String(decoding: try FIMFiles.data("xdf3-synthetic-simple.xml"), as: UTF8.self)
+        let locked = original.replacingOccurrences(of: "<code>input</code>", with: "<code>locked</code>")
+            .replacingOccurrences(of: "<xdf:inhalt/>", with: "<xdf:inhalt>Musterweg</xdf:inhalt>")
+        let result = try FIMImporter(availableCodeLists: FIMFiles.codeLists).importMessage(
+            Data(locked.utf8), source: "locked.xml", assistantId: "test", leikaKey: "99000000000000")
+        let fields = result.definition.pages.flatMap(\.fields).filter { $0.display == "locked" }
+        #expect(!fields.isEmpty && fields.allSatisfy { $0.value == "Musterweg" })
+        let empty = original.replacingOccurrences(of: "<code>input</code>", with: "<code>hidden</code>")
+        let report = try FIMImporter(availableCodeLists: FIMFiles.codeLists).importMessage(
+            Data(empty.utf8), source: "hidden.xml", assistantId: "test", leikaKey: "99000000000000").report
+        #expect(report.warnings.contains { $0.contains("hidden ohne Inhalt") })
+    }
+
     @Test("a citizen can complete every imported page with valid answers")
     func completable() throws {
         for file in ["S00000000362.xdf3.xml", "S00000000377.xdf3.xml"] {

@@ -294,6 +294,14 @@ public struct AssistantDefinition: Codable, Sendable, Equatable {
         if let digits = field.fractionDigits, !(1...4).contains(digits) {
             throw DefinitionError(source: source, message: "field \(name) has \(digits) fraction digits; 1 to 4 are possible")
         }
+        if let display = field.display {
+            guard display == "hidden" || display == "locked", let value = field.value, field.kind != .file, field.kind != .label else {
+                throw DefinitionError(source: source, message: "field \(name) is \(display): hidden or locked fields need a value and an answer kind")
+            }
+            if let options = field.options, field.codeList == nil, !options.contains(where: { $0.value == value }) {
+                throw DefinitionError(source: source, message: "field \(name) has the fixed value \(value), which is not one of its options")
+            }
+        }
         if let characters = field.characters, characters != "din91379" {
             throw DefinitionError(source: source, message: "field \(name) uses unknown character set \(characters)")
         }

@@ -74,6 +74,10 @@ public struct FieldDefinition: Codable, Sendable, Equatable {
     public let fractionDigits: Int?
     /// A character-set restriction: `din91379` allows only the Latin characters of DIN SPEC 91379 (FIM text_latin).
     public let characters: String?
+    /// FIM Feldart `hidden` (not shown, submitted) or `locked` (shown read-only, submitted); needs `value`.
+    public let display: String?
+    /// The fixed answer of a hidden or locked field.
+    public let value: String?
 
     /// Creates a field; everything but id, kind, label and required is optional.
     public init(
@@ -82,7 +86,7 @@ public struct FieldDefinition: Codable, Sendable, Equatable {
         maxValue: Int? = nil, notInFuture: Bool? = nil, options: [FieldOption]? = nil, acceptedTypes: [String]? = nil,
         maxBytes: Int? = nil, autocomplete: String? = nil, pattern: String? = nil, codeList: String? = nil,
         legend: LocalizedText? = nil, optionalGroups: [String]? = nil, showWhen: String? = nil, fractionDigits: Int? = nil,
-        characters: String? = nil
+        characters: String? = nil, display: String? = nil, value: String? = nil
     ) {
         self.id = id
         self.fimId = fimId
@@ -107,6 +111,8 @@ public struct FieldDefinition: Codable, Sendable, Equatable {
         self.showWhen = showWhen
         self.fractionDigits = fractionDigits
         self.characters = characters
+        self.display = display
+        self.value = value
     }
 
     /// Decimals a `decimal` or `currency` answer may have.

@@ -49,7 +49,7 @@ public enum JSONSchemaExport {
         var required: [JSONValue] = []
         for field in page.fields where field.kind != .label {
             properties[field.id] = fieldSchema(field)
-            if field.required && (field.optionalGroups ?? []).isEmpty && field.showWhen == nil { required.append(.string(field.id)) }
+            if (field.required || field.display != nil) && (field.optionalGroups ?? []).isEmpty && field.showWhen == nil { required.append(.string(field.id)) }
         }
         var schema: [String: JSONValue] = [
             "type": .string("object"), "title": .string(page.title.text(.de)),
@@ -68,6 +68,10 @@ public enum JSONSchemaExport {
         var schema: [String: JSONValue] = ["title": .string(field.label.text(.de))]
         if let fimId = field.fimId { schema["x-fim-id"] = .string(fimId) }
         if let version = field.fimVersion { schema["x-fim-version"] = .string(version) }
+        if field.display != nil, let value = field.value {
+            schema["const"] = StructuredData.typed(value, kind: field.kind)
+            return .object(schema)
+        }
         switch field.kind {
         case .text, .textarea:
             schema["type"] = .string("string")

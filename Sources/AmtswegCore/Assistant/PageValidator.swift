@@ -104,6 +104,11 @@ public struct PageValidator: Sendable {
                 // Not asked under the answers given: whatever the form carried for it is dropped, nothing is required.
                 continue
             }
+            if field.display != nil {
+                // Hidden and locked answers are fixed by the definition; whatever the form sent is ignored.
+                if let value = field.value { values[field.id] = value }
+                continue
+            }
             let required = field.required && (field.optionalGroups ?? []).allSatisfy(groupsInUse.contains)
             if field.kind == .file {
                 switch checkFile(field, required: required, upload: uploads[field.id], existing: existing[field.id]) {

@@ -26,7 +26,7 @@ public enum SampleInput {
         var uploads: [String: UploadedFile] = [:]
         // Every field, optional ones too: a careful citizen answers what applies, and page rules such as "phone or
         // e-mail" need more than the required fields.
-        for field in page.fields where field.required || field.kind != .file {
+        for field in page.fields where (field.required || field.kind != .file) && field.display == nil {
             switch field.kind {
             case .text, .textarea: input[field.id] = sample(field)
             case .email: input[field.id] = "erika@example.org"

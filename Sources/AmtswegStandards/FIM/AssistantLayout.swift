@@ -236,7 +236,9 @@ struct AssistantLayout {
                 options: options, pattern: resolvedKind == .text || resolvedKind == .textarea ? pattern(for: field) : nil,
                 codeList: codeList, legend: legend.map { LocalizedText(["de": $0]) },
                 optionalGroups: optionalGroups.isEmpty ? nil : optionalGroups,
-                characters: field.datentyp == "text_latin" && (resolvedKind == .text || resolvedKind == .textarea) ? "din91379" : nil))
+                characters: field.datentyp == "text_latin" && (resolvedKind == .text || resolvedKind == .textarea) ? "din91379" : nil,
+                display: ["hidden", "locked"].contains(field.feldart) ? field.feldart : nil,
+                value: ["hidden", "locked"].contains(field.feldart) ? field.content : nil))
             if index == 0 { placed[instancePath] = (pageId, fieldKey) }
             // Fields of repeated pages can only be used by rules of their own page, never by conditions elsewhere.
             if index == 0 && !referable { entryFields.insert(instancePath) }
@@ -255,8 +257,10 @@ struct AssistantLayout {
         case "label":
             return .label
         case "hidden", "locked":
-            report.warnings.append("\(field.id): Feldart \(field.feldart) wird Bürgerinnen und Bürgern nicht angezeigt – ausgelassen")
-            return nil
+            guard let content = field.content, !content.isEmpty else {
+                report.warnings.append("\(field.id): Feldart \(field.feldart) ohne Inhalt – ausgelassen")
+                return nil
+            }
         case "input":
             break
         default:

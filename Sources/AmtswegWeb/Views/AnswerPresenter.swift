@@ -23,7 +23,7 @@ struct AnswerPresenter {
                 result += entryLines(page, rule: rule, answers: answers, attachments: attachments)
                 continue
             }
-            for field in page.fields where field.kind != .label {
+            for field in page.fields where field.kind != .label && field.display != "hidden" {
                 let raw = answers.value(page: page.id, field: field.id)
                 let label = page.fields.count == 1 ? field.label.text(translator.locale) : "\(page.title.text(translator.locale)): \(field.label.text(translator.locale))"
                 guard let raw else {
@@ -44,7 +44,7 @@ struct AnswerPresenter {
         var result: [Line] = []
         for entry in 1...count {
             let entryValues = RepeatedEntries.entry(entry, of: values, page: page)
-            for field in page.fields where field.kind != .label {
+            for field in page.fields where field.kind != .label && field.display != "hidden" {
                 guard let raw = entryValues[field.id] else { continue }
                 result.append(Line(pageId: page.id, label: "\(rule.itemLabel.text(translator.locale)) \(entry): \(field.label.text(translator.locale))",
                                    value: display(raw, field: field, attachments: attachments)))

@@ -49,6 +49,13 @@ struct QuestionViewModel {
         errors: [FieldError], attachments: [AttachmentInfo]
     ) -> [String: Any]? {
         let locale = translator.locale
+        if field.display == "hidden" { return nil }
+        if field.display == "locked" {
+            let shown = field.options?.first { $0.value == field.value }?.label.text(locale) ?? field.value ?? ""
+            var locked: [String: Any] = ["id": key, "label": field.label.text(locale), "locked": true, "lockedValue": shown]
+            if let hint = field.hint { locked["hint"] = hint.text(locale) }
+            return locked
+        }
         var item: [String: Any] = [
             "id": key, "label": field.label.text(locale), "kind_\(field.kind.rawValue)": true,
             "required": field.required, "isPageHeading": isSingleQuestion,

@@ -18,6 +18,15 @@ struct StorageTests {
         return tenant
     }
 
+    /// A demo tenant with one submitted birth-certificate application.
+    func submittedApplication(_ database: any Database) async throws -> (Tenant, ApplicationRepository, SubmissionReceipt) {
+        let tenant = try await makeTenant(database)
+        let applications = ApplicationRepository(database: database, protector: Self.protector)
+        let draft = try await DraftRepository(database: database, protector: Self.protector).create(
+            tenantId: tenant.id, sessionHash: "s", leikaKey: "99027002012000", assistant: try assistant(), locale: "de")
+        return (tenant, applications, try await applications.submit(draftId: draft.id, sessionHash: "s", answers: Self.answers, feeCents: 1200))
+    }
+
     func assistant() throws -> AssistantDefinition {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Sources/AmtswegWeb/Resources/assistants/geburtsurkunde.json")
@@ -92,11 +101,7 @@ struct StorageTests {
     @Test("status changes follow the state machine and are audited with who, from, to and reason", arguments: Backend.allCases)
     func transitions(backend: Backend) async throws {
         try await backend.with { (database: any Database) async throws in
-            let tenant = try await makeTenant(database)
-            let applications = ApplicationRepository(database: database, protector: Self.protector)
-            let draft = try await DraftRepository(database: database, protector: Self.protector).create(
-                tenantId: tenant.id, sessionHash: "s", leikaKey: "99027002012000", assistant: try assistant(), locale: "de")
-            let receipt = try await applications.submit(draftId: draft.id, sessionHash: "s", answers: Self.answers, feeCents: 1200)
+            let (tenant, applications, receipt) = try await submittedApplication(database)
             let worker = Actor(kind: "staff", id: "worker-1")
             await #expect(throws: TransitionError.notAllowed(from: .received, to: .completed)) {
                 try await applications.transition(tenantId: tenant.id, id: receipt.applicationId, to: .completed, reason: nil, actor: worker)
@@ -117,11 +122,7 @@ struct StorageTests {
     @Test("confirming an appointment is audited with the slot, moves a received application on, and is refused once final", arguments: Backend.allCases)
     func appointments(backend: Backend) async throws {
         try await backend.with { (database: any Database) async throws in
-            let tenant = try await makeTenant(database)
-            let applications = ApplicationRepository(database: database, protector: Self.protector)
-            let draft = try await DraftRepository(database: database, protector: Self.protector).create(
-                tenantId: tenant.id, sessionHash: "s", leikaKey: "99027002012000", assistant: try assistant(), locale: "de")
-            let receipt = try await applications.submit(draftId: draft.id, sessionHash: "s", answers: Self.answers, feeCents: 0)
+            let (tenant, applications, receipt) = try await submittedApplication(database)
             let worker = Actor(kind: "staff", id: "worker-1")
             let confirmed = try await applications.confirmAppointment(tenantId: tenant.id, id: receipt.applicationId, slot: "2027-02-01T10:00", actor: worker)
             #expect(confirmed.status == .inProgress)

@@ -287,3 +287,23 @@ def test_library_service_end_to_end(server, driver, api_key, tmp_path, assistant
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     assert_valid(validator, app["data"], f"{assistant_id} ({'branches' if alternate else 'first answers'})")
     assert len(app["attachments"]) == uploads
+
+
+@pytest.mark.parametrize("assistant_id", sorted(WALKS))
+def test_library_service_in_english(server, driver, assistant_id):
+    """The service page and the first question page speak English (titles, labels, hints), with axe on both."""
+    definition = definition_of(assistant_id)
+    driver.delete_all_cookies()
+    open_page(driver, f"{server}/en/leistungen/{WALKS[assistant_id]['leikaKey']}")
+    assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    text = body_text(driver)
+    assert definition["title"]["en"] in text, f"English title missing on the service page of {assistant_id}"
+    assert definition["information"]["processingTime"]["en"][:40] in text
+    click_and_load(driver, driver.find_element(By.ID, "start"))
+    wait_path(driver, r"/en/antrag/([^/]+)/([^/]+)")
+    text = body_text(driver)
+    first = definition["pages"][0]
+    for field in first["fields"]:
+        if field.get("showWhen") or field.get("display") == "hidden":
+            continue
+        assert field["label"]["en"] in text, f"{assistant_id}: English label of {field['id']} missing"

@@ -235,7 +235,7 @@ def test_library_service_end_to_end(server, driver, api_key, tmp_path, assistant
 
     # Found under its Lebenslage, marked as online, with the assistant's title.
     open_page(driver, f"{server}/de/lebenslagen/{lebenslage_of(leika)}")
-    links = [a for a in driver.find_elements(By.CSS_SELECTOR, "a.service-link")
+    links = [a for a in driver.find_elements(By.CSS_SELECTOR, "#online-services a.service-link")
              if (a.get_dom_attribute("href") or "").endswith(f"/leistungen/{leika}")]
     assert len(links) == 1, f"Lebenslage page lists {leika} {len(links)} times"
     assert links[0].text.strip() == definition["title"]["de"]

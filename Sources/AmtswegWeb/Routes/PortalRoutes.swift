@@ -56,16 +56,20 @@ struct PortalRoutes {
         guard let id = context.parameters.get("id", as: Int.self), let lage = portal.catalogue.lebenslage(id: id) else {
             throw HTTPError(.notFound)
         }
-        let services = portal.catalogue.leistungen(inLebenslage: id).map { leistung -> [String: Any] in
-            var item: [String: Any] = ["name": leistung.name, "href": "/\(locale.rawValue)/leistungen/\(leistung.leikaKey)"]
+        // Services a citizen can apply for online come first, under their assistant's title; the rest of the catalogue follows.
+        var online: [[String: Any]] = [], other: [[String: Any]] = []
+        for leistung in portal.catalogue.leistungen(inLebenslage: id) {
+            let href = "/\(locale.rawValue)/leistungen/\(leistung.leikaKey)"
             if let (_, _, assistant) = portal.offering(leistung.leikaKey) {
-                item["name"] = assistant.title.text(locale)
-                item["online"] = true
+                online.append(["name": assistant.title.text(locale), "href": href, "online": true])
+            } else {
+                other.append(["name": leistung.name, "href": href])
             }
-            return item
         }
+        online.sort { ($0["name"] as? String ?? "").localizedStandardCompare($1["name"] as? String ?? "") == .orderedAscending }
         return portal.page("lebenslage", locale: locale, path: "/lebenslagen/\(id)", title: lage.name,
-                           model: ["themenfeld": lage.themenfeld, "services": services])
+                           model: ["themenfeld": lage.themenfeld, "onlineServices": online, "hasOnline": !online.isEmpty,
+                                   "otherServices": other, "hasOther": !other.isEmpty])
     }
 
     func service(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {

@@ -24,6 +24,7 @@ from selenium.webdriver.support.ui import Select
 from conftest import REPO_ROOT
 from test_api_contract import assert_valid
 from test_birth_certificate import body_text, click_and_load, minimal_pdf, open_page, path_of, wait_path
+from test_imported_services import Control, choose_radio, error_summary
 
 ASSISTANTS_DIR = REPO_ROOT / "Sources" / "AmtswegWeb" / "Resources" / "assistants"
 WALKS = json.loads((REPO_ROOT / "e2e" / "service_walks.json").read_text(encoding="utf-8"))
@@ -86,18 +87,12 @@ def text_candidates(field: dict | None, element) -> list[str]:
     return ["Muster", "Hauptstraße", "1"]
 
 
-class Control:
-    """One logical form control: a radio group, a select, a file, a text box, or a date (with time)."""
-
-    def __init__(self, name, kind, candidates, elements):
-        self.name, self.kind, self.candidates, self.elements = name, kind, candidates, elements
-
-
 def in_hidden_block(element) -> bool:
     return bool(element.find_elements(By.XPATH, "ancestor::*[@hidden]"))
 
 
 def page_controls(driver, definition: dict, page: str) -> dict[str, Control]:
+    """The page's controls by name; a date (with its time) is one control whose elements are its parts."""
     form = driver.find_element(By.ID, "continue").find_element(By.XPATH, "ancestor::form")
     controls: dict[str, Control] = {}
     for element in form.find_elements(By.CSS_SELECTOR, "input, select, textarea"):
@@ -128,12 +123,7 @@ def page_controls(driver, definition: dict, page: str) -> dict[str, Control]:
 
 def fill(driver, control: Control, value, pdf_path) -> None:
     if control.kind == "radio":
-        element = next(e for e in control.elements if e.get_attribute("value") == value)
-        if element.is_displayed():
-            element.click()
-        else:
-            driver.find_element(By.CSS_SELECTOR, f'label[for="{element.get_attribute("id")}"]').click()
-        assert element.is_selected()
+        choose_radio(driver, next(e for e in control.elements if e.get_attribute("value") == value))
     elif control.kind == "select":
         Select(control.elements[0]).select_by_value(value)
     elif control.kind == "file":
@@ -148,13 +138,6 @@ def fill(driver, control: Control, value, pdf_path) -> None:
     else:
         control.elements[0].clear()
         control.elements[0].send_keys(value)
-
-
-def error_anchors(driver) -> list[str] | None:
-    summaries = driver.find_elements(By.ID, "error-summary")
-    if not summaries:
-        return None
-    return [a.get_dom_attribute("href")[1:] for a in summaries[0].find_elements(By.CSS_SELECTOR, "a[href^='#']")]
 
 
 def control_for_anchor(anchor: str, controls: dict[str, Control]) -> str | None:
@@ -203,9 +186,10 @@ def complete_page(driver, definition, *, draft, page, branches, alternate, pdf_p
                 filled[control.name] = control
         uploads = sum(c.kind == "file" for c in filled.values())
         click_and_load(driver, driver.find_element(By.ID, "continue"))
-        anchors = error_anchors(driver)
-        if anchors is None:
+        summary = error_summary(driver)
+        if summary is None:
             return uploads, set(filled)
+        anchors = summary[0]
         assert path_of(driver) == f"/de/antrag/{draft}/{page}", f"error summary on {driver.current_url}"
         assert driver.find_elements(By.CSS_SELECTOR, ".field-error, .error-summary"), "errors without messages"
         history.append(f"round {round_no}: errors {anchors}: {body_text(driver)[:600]!r}")

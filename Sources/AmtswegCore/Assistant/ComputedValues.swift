@@ -21,7 +21,12 @@ public enum ComputedValues {
     public static func order(_ definition: AssistantDefinition) throws(ExpressionError) -> [String] {
         var uses: [String: [String]] = [:]
         for value in definition.computed ?? [] {
-            uses[value.id] = dependencies(of: try ExpressionParser.parse(value.expression))
+            // Cached: this runs for every fee shown, not only when the definition loads.
+            if let expression = ExpressionParser.cached(value.expression) {
+                uses[value.id] = dependencies(of: expression)
+            } else {
+                uses[value.id] = dependencies(of: try ExpressionParser.parse(value.expression))
+            }
         }
         var result: [String] = []
         var state: [String: Bool] = [:]  // false: on the current path, true: done

@@ -9,6 +9,13 @@ public enum SecureToken {
         return key.withUnsafeBytes { Data($0) }.base64URLEncoded
     }
 
+    /// Whether `text` has the shape of a token from `generate()` (43 base64url characters), before any lookup.
+    public static func looksLikeToken(_ text: String) -> Bool {
+        text.utf8.count == 43 && text.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
+        }
+    }
+
     /// Lower-case hex SHA-256 of `text`; tokens are stored only as this hash.
     public static func hash(_ text: String) -> String {
         SHA256.hash(data: Data(text.utf8)).hexString

@@ -2,6 +2,7 @@ import AmtswegCore
 import AmtswegStorage
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// Builds the HTTP application: middleware, all route areas, on one router.
 public enum AmtswegApplication {
@@ -17,6 +18,10 @@ public enum AmtswegApplication {
             AssistantRoutes(portal: portal).register(on: router, locale: locale)
             StatusRoutes(portal: portal).register(on: router, locale: locale)
             BackofficeRoutes(portal: portal).register(on: router, locale: locale)
+            AccountRoutes(portal: portal).register(on: router, locale: locale)
+            PasswordRoutes(portal: portal).register(on: router, locale: locale)
+            AccountSettingsRoutes(portal: portal).register(on: router, locale: locale)
+            PostfachRoutes(portal: portal).register(on: router, locale: locale)
         }
         return router
     }
@@ -26,7 +31,8 @@ public enum AmtswegApplication {
         Application(
             router: router(portal: portal),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            services: [HousekeepingService(sessions: portal.sessions, drafts: portal.drafts, logger: logger)],
+            services: [HousekeepingService(sessions: portal.sessions, drafts: portal.drafts, logger: logger)] as [any Service]
+                + (portal.mailWorker.map { [$0] } ?? []),
             logger: logger)
     }
 }

@@ -85,8 +85,9 @@ struct Serve: AsyncParsableCommand {
                 scanner = configured
                 logger.info("uploads are scanned by clamd", metadata: ["clamd": "\(clamd)"])
             }
+            let mail = try Self.mailSettings(host: host, port: port, logger: logger)
             let portal = try await Portal.load(database: database, protector: try options.protector(logger: logger), secureCookies: secure,
-                                               logger: logger, scanner: scanner)
+                                               logger: logger, scanner: scanner, mail: mail)
             let app = AmtswegApplication.build(portal: portal, host: host, port: port, logger: logger)
             print("Amtsweg läuft auf http://\(host):\(port)/")
             try await app.runService()
@@ -98,6 +99,27 @@ struct Serve: AsyncParsableCommand {
             throw error
         }
         await database.shutdown()
+    }
+}
+
+extension Serve {
+    /// Mail from the environment: AMTSWEG_SMTP_URL (an SMTP server) or AMTSWEG_MAIL_DIR (a folder of .eml files,
+    /// for the local demo); AMTSWEG_PUBLIC_URL for links, AMTSWEG_MAIL_FROM and AMTSWEG_MAIL_FROM_NAME for the sender.
+    static func mailSettings(host: String, port: Int, logger: Logger) throws -> MailSettings {
+        let environment = ProcessInfo.processInfo.environment
+        var settings = MailSettings(baseURL: environment["AMTSWEG_PUBLIC_URL"] ?? "http://\(host):\(port)")
+        if let from = environment["AMTSWEG_MAIL_FROM"], !from.isEmpty { settings.from = from }
+        if let name = environment["AMTSWEG_MAIL_FROM_NAME"], !name.isEmpty { settings.fromName = name }
+        if let url = environment["AMTSWEG_SMTP_URL"], !url.isEmpty {
+            do { settings.transport = SMTPClient(configuration: try SMTPConfiguration(url: url)) } catch { throw ValidationError(error.description) }
+            logger.info("mail goes out over SMTP")
+        } else if let directory = environment["AMTSWEG_MAIL_DIR"], !directory.isEmpty {
+            settings.transport = MailDirectoryTransport(directory: URL(fileURLWithPath: directory))
+            logger.info("mail is written to a folder", metadata: ["folder": "\(directory)"])
+        } else {
+            logger.warning("no mail transport configured (AMTSWEG_SMTP_URL or AMTSWEG_MAIL_DIR): mails stay in the outbox")
+        }
+        return settings
     }
 }
 

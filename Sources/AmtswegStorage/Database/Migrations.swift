@@ -85,6 +85,31 @@ public enum Migrator {
         Migration(version: 4, name: "uploads encrypted at rest", statements: [
             "ALTER TABLE attachments ADD COLUMN wrapped_key {BLOB} NULL",
         ]),
+        Migration(version: 5, name: "citizen accounts and mail outbox", statements: [
+            """
+            CREATE TABLE citizen_accounts (
+                id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL, locale TEXT NOT NULL,
+                email_verified_at {BIGINT} NULL, created_at {BIGINT} NOT NULL, updated_at {BIGINT} NOT NULL)
+            """,
+            """
+            CREATE TABLE account_tokens (
+                token_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL, purpose TEXT NOT NULL, new_email TEXT NULL,
+                expires_at {BIGINT} NOT NULL, used_at {BIGINT} NULL, created_at {BIGINT} NOT NULL)
+            """,
+            "CREATE INDEX account_tokens_account ON account_tokens (account_id, purpose)",
+            "ALTER TABLE sessions ADD COLUMN account_id TEXT NULL",
+            "CREATE INDEX sessions_account ON sessions (account_id)",
+            "ALTER TABLE applications ADD COLUMN account_id TEXT NULL",
+            "CREATE INDEX applications_account ON applications (account_id, submitted_at)",
+            """
+            CREATE TABLE mail_outbox (
+                id TEXT PRIMARY KEY, recipient TEXT NOT NULL, template TEXT NOT NULL, locale TEXT NOT NULL,
+                payload {BLOB} NOT NULL, wrapped_key {BLOB} NOT NULL, attempts {BIGINT} NOT NULL,
+                next_attempt_at {BIGINT} NOT NULL, claimed_until {BIGINT} NULL, sent_at {BIGINT} NULL,
+                failed_at {BIGINT} NULL, last_error TEXT NULL, created_at {BIGINT} NOT NULL)
+            """,
+            "CREATE INDEX mail_outbox_due ON mail_outbox (sent_at, failed_at, next_attempt_at)",
+        ]),
     ]
 
     /// The highest migration version this build knows.

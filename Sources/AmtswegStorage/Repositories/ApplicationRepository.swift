@@ -19,6 +19,8 @@ public struct ApplicationRecord: Sendable, Equatable {
     public let updatedAt: Date
     /// When a specialist system confirmed receipt.
     public let acknowledgedAt: Date?
+    /// The citizen account the application belongs to, if any.
+    public let accountId: String?
 }
 
 /// An entry of the append-only audit log.
@@ -91,13 +93,16 @@ public struct ApplicationRepository: Sendable {
             let accessCode = CaseNumber.generateAccessCode()
             let now = Clock.millis()
             let encoded = try DraftRepository.encode(answers)
+            // A signed-in citizen's application goes straight into their Postfach.
+            let accountId = try await sql.raw("SELECT account_id FROM sessions WHERE id_hash = \(bind: sessionHash)").all().first?
+                .decode(column: "account_id", as: String?.self)
             try await sql.raw("""
                 INSERT INTO applications (id, tenant_id, case_number, access_code_hash, leika_key, assistant_id, assistant_version,
-                    status, answers, fee_cents, locale, submitted_at, updated_at, acknowledged_at)
+                    status, answers, fee_cents, locale, submitted_at, updated_at, acknowledged_at, account_id)
                 VALUES (\(bind: id), \(bind: tenant), \(bind: caseNumber), \(bind: Self.accessHash(id: id, code: accessCode)),
                     \(bind: draft.leikaKey), \(bind: draft.assistantId), \(bind: draft.assistantVersion),
                     \(bind: ApplicationStatus.received.rawValue), \(bind: encoded), \(bind: feeCents), \(bind: draft.locale),
-                    \(bind: now), \(bind: now), NULL)
+                    \(bind: now), \(bind: now), NULL, \(bind: accountId))
                 """).run()
             let kept = Set(answers.pages.values.flatMap(\.values))
             let uploads = try await sql.raw("SELECT id FROM attachments WHERE draft_id = \(bind: draftId)").all()
@@ -176,6 +181,7 @@ public struct ApplicationRepository: Sendable {
                 """).run()
             try await Self.audit(sql, tenant: tenant, application: id, actor: actor, action: "status_changed", from: change.from, to: change.to, reason: change.reason, at: now)
             guard let updated = try await sql.raw("SELECT * FROM applications WHERE id = \(bind: id)").all().first else { throw StorageError.notFound }
+            try await Self.notifyAccountHolder(sql, accountId: current.accountId, protector: protector, now: now)
             return try Self.record(updated)
         }
     }
@@ -200,6 +206,7 @@ public struct ApplicationRepository: Sendable {
                     """).run()
                 try await Self.audit(sql, tenant: tenant, application: id, actor: actor, action: "status_changed", from: change.from, to: change.to, reason: nil, at: now)
             }
+            try await Self.notifyAccountHolder(sql, accountId: current.accountId, protector: protector, now: now)
             return try Self.record(try await sql.raw("SELECT * FROM applications WHERE id = \(bind: id)").all().first!)
         }
     }
@@ -297,6 +304,7 @@ public struct ApplicationRepository: Sendable {
             locale: try row.decode(column: "locale", as: String.self),
             submittedAt: Clock.date(millis: try row.decode(column: "submitted_at", as: Int64.self)),
             updatedAt: Clock.date(millis: try row.decode(column: "updated_at", as: Int64.self)),
-            acknowledgedAt: try row.decode(column: "acknowledged_at", as: Int64?.self).map(Clock.date(millis:)))
+            acknowledgedAt: try row.decode(column: "acknowledged_at", as: Int64?.self).map(Clock.date(millis:)),
+            accountId: try row.decode(column: "account_id", as: String?.self))
     }
 }

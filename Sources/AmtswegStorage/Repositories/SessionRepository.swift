@@ -8,6 +8,9 @@ public struct SessionData: Codable, Sendable, Equatable {
     public var receipts: [String: String] = [:]
     /// Applications whose status this session may see after entering Vorgangsnummer and access code.
     public var statusGrants: [String] = []
+    /// An account whose password was just given correctly but whose address is not confirmed yet, so the
+    /// confirmation mail can be sent again without asking for the password twice.
+    public var unverifiedAccountId: String?
 
     /// Empty session data.
     public init() {}
@@ -21,6 +24,8 @@ public struct SessionRecord: Sendable, Equatable {
     public let tenantId: UUID?
     /// The signed-in case worker.
     public let userId: String?
+    /// The signed-in citizen's account.
+    public let accountId: String?
     /// Synchronizer token every form post must carry.
     public let csrfToken: String
     /// Further state.
@@ -29,6 +34,14 @@ public struct SessionRecord: Sendable, Equatable {
     public let createdAt: Int64
     /// Last use (ms), for the idle timeout.
     public let lastSeenAt: Int64
+}
+
+extension SessionRecord {
+    /// `record` with other data (for rotating a session whose data changes at the same time).
+    public init(copying record: SessionRecord, data: SessionData) {
+        self.init(idHash: record.idHash, tenantId: record.tenantId, userId: record.userId, accountId: record.accountId,
+                  csrfToken: record.csrfToken, data: data, createdAt: record.createdAt, lastSeenAt: record.lastSeenAt)
+    }
 }
 
 /// Sessions in the database, so any instance can serve any request.
@@ -47,19 +60,40 @@ public struct SessionRepository: Sendable {
     }
 
     /// Starts a session; returns the cookie token (only its hash is stored) and the record.
-    public func create(tenantId: UUID? = nil, userId: String? = nil, data: SessionData = SessionData()) async throws -> (token: String, session: SessionRecord) {
+    public func create(tenantId: UUID? = nil, userId: String? = nil, accountId: String? = nil, data: SessionData = SessionData()) async throws -> (token: String, session: SessionRecord) {
         let token = SecureToken.generate()
         let now = Clock.millis()
         let record = SessionRecord(
-            idHash: SecureToken.hash(token), tenantId: tenantId, userId: userId, csrfToken: SecureToken.generate(),
+            idHash: SecureToken.hash(token), tenantId: tenantId, userId: userId, accountId: accountId, csrfToken: SecureToken.generate(),
             data: data, createdAt: now, lastSeenAt: now)
         let encoded = try Self.encode(record.data)
         try await database.write { sql in
             try await sql.raw("""
-                INSERT INTO sessions (id_hash, tenant_id, user_id, csrf_token, data, created_at, last_seen_at)
-                VALUES (\(bind: record.idHash), \(bind: tenantId?.uuidString), \(bind: userId), \(bind: record.csrfToken),
+                INSERT INTO sessions (id_hash, tenant_id, user_id, account_id, csrf_token, data, created_at, last_seen_at)
+                VALUES (\(bind: record.idHash), \(bind: tenantId?.uuidString), \(bind: userId), \(bind: accountId), \(bind: record.csrfToken),
                         \(bind: encoded), \(bind: now), \(bind: now))
                 """).run()
+        }
+        return (token, record)
+    }
+
+    /// Replaces `old` with a new session (new token, new CSRF token) signed in to `accountId`, or signed out with nil;
+    /// its data and drafts move along. Rotating at login defeats session fixation.
+    public func rotate(_ old: SessionRecord, accountId: String?) async throws -> (token: String, session: SessionRecord) {
+        let token = SecureToken.generate()
+        let now = Clock.millis()
+        let record = SessionRecord(
+            idHash: SecureToken.hash(token), tenantId: nil, userId: nil, accountId: accountId, csrfToken: SecureToken.generate(),
+            data: old.data, createdAt: now, lastSeenAt: now)
+        let encoded = try Self.encode(record.data)
+        try await database.write { sql in
+            try await sql.raw("""
+                INSERT INTO sessions (id_hash, tenant_id, user_id, account_id, csrf_token, data, created_at, last_seen_at)
+                VALUES (\(bind: record.idHash), NULL, NULL, \(bind: accountId), \(bind: record.csrfToken), \(bind: encoded),
+                        \(bind: now), \(bind: now))
+                """).run()
+            try await sql.raw("UPDATE drafts SET session_hash = \(bind: record.idHash) WHERE session_hash = \(bind: old.idHash)").run()
+            try await sql.raw("DELETE FROM sessions WHERE id_hash = \(bind: old.idHash)").run()
         }
         return (token, record)
     }
@@ -118,6 +152,7 @@ public struct SessionRepository: Sendable {
             idHash: try row.decode(column: "id_hash", as: String.self),
             tenantId: try row.decode(column: "tenant_id", as: String?.self).flatMap(UUID.init(uuidString:)),
             userId: try row.decode(column: "user_id", as: String?.self),
+            accountId: try row.decode(column: "account_id", as: String?.self),
             csrfToken: try row.decode(column: "csrf_token", as: String.self), data: data,
             createdAt: try row.decode(column: "created_at", as: Int64.self),
             lastSeenAt: try row.decode(column: "last_seen_at", as: Int64.self))

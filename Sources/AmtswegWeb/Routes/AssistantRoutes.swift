@@ -273,8 +273,9 @@ struct AssistantRoutes {
 
     func receipt(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
         guard let id = context.parameters.get("application"), let (_, session) = try await portal.session(of: request),
-              session.data.receipts[id] != nil || session.data.statusGrants.contains(id),
               let application = try await portal.applications.findForCitizen(id: id),
+              session.data.receipts[id] != nil || session.data.statusGrants.contains(id)
+                || (session.accountId != nil && application.accountId == session.accountId),
               let assistant = portal.assistant(application.assistantId, version: application.assistantVersion), let tenant = portal.tenantsById[application.tenantId]
         else { throw HTTPError(.notFound) }
         let attachments = try await portal.applications.attachments(tenantId: tenant.id, id: id)

@@ -49,26 +49,34 @@ struct StatusRoutes {
     func statusPage(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
         guard let id = context.parameters.get("application"), let (_, session) = try await portal.session(of: request),
               session.data.statusGrants.contains(id) || session.data.receipts[id] != nil,
-              let application = try await portal.applications.findForCitizen(id: id),
-              let assistant = portal.assistant(application.assistantId, version: application.assistantVersion)
+              let application = try await portal.applications.findForCitizen(id: id)
         else { throw HTTPError(.notFound) }
+        return try await render(application, locale: locale, path: "/status/\(id)")
+    }
+
+    /// The status page of `application`: current status, timeline, confirmed appointment, receipt; with `backHref`
+    /// (the Postfach) a link back.
+    func render(_ application: ApplicationRecord, locale: AppLocale, path: String, backHref: String? = nil) async throws -> Response {
+        guard let assistant = portal.assistant(application.assistantId, version: application.assistantVersion) else { throw HTTPError(.notFound) }
         let t = portal.translator(locale)
-        let history = try await portal.applications.history(tenantId: application.tenantId, id: id)
-        let timeline = history.compactMap { event -> [String: String]? in
-            guard let to = event.to else { return nil }
-            var entry = ["status": t("statusName.\(to.rawValue)"), "date": t.dateTime(event.at)]
-            if let reason = event.reason { entry["reason"] = reason }
+        let steps = try await portal.applications.statusSteps(of: application)
+        let timeline = steps.compactMap { step -> [String: String]? in
+            guard let to = step.to else { return nil }
+            var entry = ["status": t("statusName.\(to.rawValue)"), "date": t.dateTime(step.at)]
+            if let reason = step.detail { entry["reason"] = reason }
             return entry
         }
         var appointment = ""
-        if let slot = history.last(where: { $0.action == "appointment_confirmed" })?.reason {
+        if let slot = steps.last(where: { $0.action == "appointment_confirmed" })?.detail {
             appointment = t("status.appointmentText", ["slot": AnswerPresenter.dateTime(slot, translator: t)])
         }
-        return portal.page(
-            "status", locale: locale, path: "/status/\(id)", title: t("status.title"),
-            model: ["serviceTitle": assistant.title.text(locale), "caseNumber": application.caseNumber, "appointment": appointment,
-                    "status": t("statusName.\(application.status.rawValue)"), "timeline": timeline,
-                    "receiptHref": "/\(locale.rawValue)/vorgang/\(id)/bestaetigung.pdf"],
-            tenant: portal.tenantsById[application.tenantId])
+        var model: [String: Any] = [
+            "serviceTitle": assistant.title.text(locale), "caseNumber": application.caseNumber, "appointment": appointment,
+            "status": t("statusName.\(application.status.rawValue)"), "timeline": timeline,
+            "receiptHref": "/\(locale.rawValue)/vorgang/\(application.id)/bestaetigung.pdf",
+        ]
+        if let backHref { model["backHref"] = backHref }
+        return portal.page("status", locale: locale, path: path, title: t("status.title"), model: model,
+                           tenant: portal.tenantsById[application.tenantId])
     }
 }

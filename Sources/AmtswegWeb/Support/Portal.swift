@@ -15,6 +15,13 @@ public struct Portal: Sendable {
     public let drafts: DraftRepository
     public let applications: ApplicationRepository
     public let staff: StaffRepository
+    public let accounts: AccountRepository
+    /// Mails waiting to be sent.
+    public let outbox: MailOutbox
+    /// Sends the outbox, when a mail transport is configured.
+    public let mailWorker: MailWorker?
+    /// Rules and hashing for citizens' passwords.
+    public let passwords: PasswordPolicy
     /// The OZG catalogue.
     public let catalogue: ServiceCatalogue
     /// The current (highest) version of each assistant, by id.
@@ -48,7 +55,8 @@ public struct Portal: Sendable {
 
     /// Loads resources and the tenant directory from `database`.
     public static func load(database: any Database, protector: DataProtector, secureCookies: Bool, logger: Logger,
-                            scanner: ClamdScanner? = nil) async throws -> Portal {
+                            scanner: ClamdScanner? = nil, mail: MailSettings = MailSettings(),
+                            passwordCost: UInt8 = 12) async throws -> Portal {
         let catalogue = try ServiceCatalogue(json: BundledResources.data("data/ozg-katalog-2019.json"))
         let versions = try loadAssistantVersions()
         let assistants = versions.mapValues { byVersion in byVersion.values.max { Self.versionOrder($0.version, $1.version) }! }
@@ -66,12 +74,20 @@ public struct Portal: Sendable {
         let views = try await MustacheLibrary(directory: BundledResources.directory.appendingPathComponent("templates").path)
         let tenantRepository = TenantRepository(database: database)
         let tenantList = try await tenantRepository.all()
+        let outbox = MailOutbox(database: database, protector: protector)
+        let mailWorker = mail.transport.map { transport in
+            MailWorker(outbox: outbox, composer: MailComposer(translators: translators, baseURL: mail.baseURL, from: mail.from, fromName: mail.fromName),
+                       transport: transport, logger: logger)
+        }
+        let passwords = PasswordPolicy(blockedList: String(decoding: try BundledResources.data("data/common-passwords.txt"), as: UTF8.self),
+                                       cost: passwordCost)
         let offerings = Dictionary(grouping: try await tenantRepository.allOfferings().filter { assistants[$0.assistantId] != nil }, by: \.leikaKey)
         return Portal(
             database: database, tenants: tenantRepository, sessions: SessionRepository(database: database),
             drafts: DraftRepository(database: database, protector: protector),
             applications: ApplicationRepository(database: database, protector: protector),
-            staff: StaffRepository(database: database), catalogue: catalogue, assistants: assistants, assistantVersions: versions,
+            staff: StaffRepository(database: database), accounts: AccountRepository(database: database, protector: protector),
+            outbox: outbox, mailWorker: mailWorker, passwords: passwords, catalogue: catalogue, assistants: assistants, assistantVersions: versions,
             offerings: offerings,
             tenantsById: Dictionary(uniqueKeysWithValues: tenantList.map { ($0.id, $0) }), views: views,
             translators: translators, messageTrees: trees, secureCookies: secureCookies, throttle: AttemptThrottle(),

@@ -28,6 +28,7 @@ extension Portal {
         data["csrf"] = csrf ?? ""
         data["homeHref"] = "/\(locale.rawValue)/"
         data["statusHref"] = "/\(locale.rawValue)/status"
+        data["accountHref"] = "/\(locale.rawValue)/konto"
         data["languages"] = AppLocale.allCases.filter { $0 != locale }.map { other -> [String: Any] in
             ["href": "/\(other.rawValue)\(path)", "hreflang": other.tag, "label": translator(other)("common.languageName")]
         }

@@ -1,7 +1,7 @@
 """Fixtures for Amtsweg's browser tests.
 
 - `server`: starts `$AMTSWEG_BIN serve --demo` on a free loopback port with a fresh SQLite
-  database and yields its base URL; `server_db_url` is that database's `AMTSWEG_DATABASE_URL`.
+  database, sending mail to `mail_sink` (a real SMTP server on loopback), and yields its base URL; `server_db_url` is that database's `AMTSWEG_DATABASE_URL`.
 - `api_key`: an API key of the demo authority, from `amtsweg demo` run on the server's database.
 - `driver`: Debian's headless Chromium through Selenium 4 and Debian's chromedriver.
 - `check_axe(driver)`: runs axe-core (WCAG 2.0/2.1 A and AA rules) on the current page and
@@ -69,8 +69,17 @@ def clamd_socket(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory, server_db_url, clamd_socket):
-    """Base URL (http://127.0.0.1:PORT) of a demo server on a fresh SQLite database, scanning uploads with clamd."""
+def mail_sink():
+    """A real SMTP server on loopback (e2e/mailsink.py) that receives every mail the `server` sends."""
+    from mailsink import MailSink
+    with MailSink() as sink:
+        yield sink
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, server_db_url, clamd_socket, mail_sink):
+    """Base URL (http://127.0.0.1:PORT) of a demo server on a fresh SQLite database, scanning uploads with clamd and
+    sending mail to `mail_sink`."""
     binary = amtsweg_bin()
     if not binary.is_file():
         pytest.fail(f"server binary {binary} not found: build first (swift build) or set AMTSWEG_BIN")
@@ -79,7 +88,8 @@ def server(tmp_path_factory, server_db_url, clamd_socket):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log_path = tmp / "server.log"
-    env = dict(os.environ, AMTSWEG_DATABASE_URL=server_db_url, AMTSWEG_CLAMD=f"unix:{clamd_socket}")
+    env = dict(os.environ, AMTSWEG_DATABASE_URL=server_db_url, AMTSWEG_CLAMD=f"unix:{clamd_socket}",
+               AMTSWEG_SMTP_URL=mail_sink.url, AMTSWEG_PUBLIC_URL=base, AMTSWEG_MAIL_FROM="noreply@musterstadt.example")
     cmd = [str(binary), "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)]
 
     with open(log_path, "wb") as log:

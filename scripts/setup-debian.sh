@@ -12,11 +12,12 @@ cd "$(dirname "$0")/.."
 #   postgresql      - server binaries for scripts/with-postgres.sh (storage tests on PostgreSQL)
 #   chromium, chromium-driver - headless browser + WebDriver for e2e/ (Selenium)
 #   clamav-daemon, clamav-testfiles - clamd for the upload scan tests (started on a temporary socket, test signatures only)
+#   openssl - a throw-away certificate for the SMTP STARTTLS test
 #   wrk             - HTTP load generator for bench/
 #   qpdf, poppler-utils - check / render generated PDFs (receipts) in tests
 #   ca-certificates - TLS for pip
 # (SQLite needs nothing: sqlite-nio bundles its own copy.)
-APT_PACKAGES=(postgresql chromium chromium-driver wrk qpdf poppler-utils ca-certificates clamav-daemon clamav-testfiles)
+APT_PACKAGES=(postgresql chromium chromium-driver wrk qpdf poppler-utils ca-certificates clamav-daemon clamav-testfiles openssl)
 
 # axe-playwright-python only serves as a carrier of axe.min.js (axe-core); installing it with
 # --no-deps keeps Playwright (and its browser download) out.

@@ -598,10 +598,12 @@ def test_settings_change_email_password_logout_everywhere_and_delete(server, dri
     go(driver, by_id(driver, "settings-link"), axe=False)
     go(driver, by_id(driver, "delete-link"))
     wait_path(driver, r"/de/konto/loeschen")
-    keep = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "main ul.list > li")]
-    assert len(keep) == 3 and all(item.strip() for item in keep), keep
+    # (Distinct items: the page repeats the list, see test_delete_page_shows_the_keep_list_once.)
+    keep = list(dict.fromkeys(li.text.strip() for li in driver.find_elements(By.CSS_SELECTOR, "main ul.list > li")))
+    assert len(keep) == 3 and all(keep), keep
     assert all(li.is_displayed() for li in driver.find_elements(By.CSS_SELECTOR, "main ul.list > li"))
-    assert any("Aufbewahrungsfristen" in item for item in keep), keep
+    for words in ("Aufbewahrungsfristen", "Protokoll", "E-Mails"):
+        assert any(words in item for item in keep), (words, keep)
     fill(driver, current_password=PASSWORD)
     go(driver, by_id(driver, "delete-account"))
     messages, _ = error_summary(driver)
@@ -615,6 +617,18 @@ def test_settings_change_email_password_logout_everywhere_and_delete(server, dri
     assert error_summary(driver)[0] == [LOGIN_FAILED]
     driver.delete_all_cookies()
     other.delete_all_cookies()
+
+
+@pytest.mark.xfail(strict=True, reason="product bug: account-form.mustache wraps the keep list in {{#keepList}}, which "
+                                      "iterates, so /de/konto/loeschen shows the <ul> once per item (3 lists of 3)")
+def test_delete_page_shows_the_keep_list_once(server, mail_sink):
+    email = confirmed_account(server, mail_sink, "olga")
+    client, response = login_http(server, email, PASSWORD)
+    assert response.status_code == 303
+    page = client.get(f"{server}/de/konto/loeschen", timeout=30)
+    assert page.status_code == 200
+    lists = page.text.count('<ul class="list">')
+    assert lists == 1 and page.text.count("Aufbewahrungsfristen") == 1, f"{lists} keep lists on the delete page"
 
 
 # --- 5. no account enumeration -------------------------------------------------------------------

@@ -16,7 +16,7 @@ enum WebHarness {
         try await Migrator.migrate(database)
         try await DemoData.load(into: database, bcryptCost: 4)
         let protector = try DataProtector(base64: DataProtector.newMasterKeyBase64())
-        return (try await Portal.load(database: database, protector: protector, secureCookies: false, logger: logger), database)
+        return (try await Portal.load(database: database, protector: protector, secureCookies: false, logger: logger, passwordCost: 4), database)
     }
 
     /// Runs `body` against the router of a fresh demo portal.

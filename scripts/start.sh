@@ -8,4 +8,6 @@ if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then
   export PATH="/opt/swift/usr/bin:$PATH"
 fi
 swift build --product amtsweg
+# Without an SMTP server the demo writes its mails (account confirmation, password reset) as .eml files here.
+if [[ -z "${AMTSWEG_SMTP_URL:-}" ]]; then export AMTSWEG_MAIL_DIR="${AMTSWEG_MAIL_DIR:-data/mail}"; fi
 exec .build/debug/amtsweg serve --demo "$@"

@@ -10,7 +10,7 @@ Throttling and loopback addresses: the server counts registrations (every valid 
 logins (10 per 15 minutes) per client IP in memory, for the whole session-scoped server. The browser always comes
 from 127.0.0.1. To keep this module (and the other modules sharing the server) far from those limits, accounts that
 a test only needs as a precondition are created over HTTP, each from a loopback address of its own (127.0.1.N, see
-setup_ip()), and the throttling test uses 127.0.0.3 to 127.0.0.5: Linux routes all of 127.0.0.0/8 to the loopback
+setup_ip()), and the throttling tests use 127.0.0.3 to 127.0.0.6: Linux routes all of 127.0.0.0/8 to the loopback
 interface, so a client socket bound to 127.0.x.y reaches the server on 127.0.0.1, which sees 127.0.x.y as the remote
 address. The registrations that are the subject of a test (browser journey, keyboard, enumeration) come from 127.0.0.1.
 """
@@ -32,19 +32,12 @@ from selenium.webdriver.support import expected_conditions as EC
 
 from conftest import check_axe, make_driver
 from mailsink import MailSink
-from test_birth_certificate import (CASE_WORKER, SERVICE, body_text, choose, click_and_load, field, fill, open_page,
+from test_birth_certificate import (SERVICE, body_text, choose, click_and_load, field, fill, open_page,
                                     path_of, stale, wait, wait_path)
 
 PASSWORD = "Mein Hund heißt Bello 7"
 NEW_PASSWORD = "Der Kater schläft auf dem Sofa 9"
 MAIL_TIMEOUT = 20
-_setup_ips = (f"127.0.1.{n}" for n in itertools.count(1))
-
-
-def setup_ip() -> str:
-    """A loopback address not used before in this session, for creating an account a test only needs as a precondition."""
-    return next(_setup_ips)
-
 SUBJECT_VERIFY = "Bestätigen Sie Ihre E-Mail-Adresse"
 SUBJECT_ALREADY = "Ihr Servicekonto"
 SUBJECT_RESET = "Neues Passwort festlegen"
@@ -60,6 +53,14 @@ LINK_INVALID = "Dieser Link gilt nicht mehr"
 
 
 # --- helpers: addresses, mail, HTTP ------------------------------------------------------------
+
+_setup_ips = (f"127.0.1.{n}" for n in itertools.count(1))
+
+
+def setup_ip() -> str:
+    """A loopback address not used before in this session, for creating an account a test only needs as a precondition."""
+    return next(_setup_ips)
+
 
 def address(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:12]}@example.org"
@@ -167,16 +168,6 @@ def login_http(server: str, email: str, password: str, ip: str | None = None) ->
     client = http(ip)
     response = post_form(client, f"{server}/de/konto/anmelden", email=email, password=password)
     return client, response
-
-
-def transition_as_case_worker(server: str, application_id: str, status: str, reason: str = "") -> None:
-    """Changes the status in the back office (/de/verwaltung), as a case worker would, over HTTP."""
-    client = http()
-    response = post_form(client, f"{server}/de/verwaltung/anmelden", username=CASE_WORKER[0], password=CASE_WORKER[1])
-    assert response.status_code == 303 and response.headers["Location"] == "/de/verwaltung", response.status_code
-    case_url = f"{server}/de/verwaltung/vorgang/{application_id}"
-    response = post_form(client, case_url, f"{case_url}/status", status=status, reason=reason)
-    assert response.status_code == 303, f"status change answered {response.status_code}:\n{main_text(response.text)[:500]}"
 
 
 def transition_by_api(server: str, api_key: str, application_id: str, status: str, reason: str | None = None) -> None:
@@ -383,8 +374,9 @@ def test_register_confirm_login_apply_and_get_notified(server, driver, mail_sink
     assert case_number in body_text(driver)
     assert urlparse(by_id(driver, "back-to-postfach").get_attribute("href")).path == "/de/konto"
 
-    # The case worker starts work (back office): the account holder gets a mail without personal data.
-    transition_as_case_worker(base, application, "in_progress")
+    # The authority starts work (status change through the API, as a specialist system or the back office does;
+    # both end in ApplicationRepository.transition): the account holder gets a mail without personal data.
+    transition_by_api(base, api_key, application, "in_progress")
     [notice] = mail_sink.wait_for(email, timeout=MAIL_TIMEOUT, subject_contains=SUBJECT_POSTFACH)
     text = MailSink.text_of(notice)
     subject = str(notice["Subject"])
@@ -445,6 +437,11 @@ def test_claim_application_filed_without_account(server, driver, mail_sink):
     go(driver, by_id(driver, "claim"))
     wait_path(driver, rf"/de/konto/antraege/{application}")
     assert by_id(driver, "status").text.strip() == "Eingegangen"
+    # The receipt linked there opens for the account (this session never saw the confirmation page).
+    receipt_href = driver.find_element(By.CSS_SELECTOR, 'main a[href$="/bestaetigung.pdf"]').get_attribute("href")
+    cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
+    receipt = requests.get(receipt_href, cookies=cookies, timeout=30)
+    assert receipt.status_code == 200 and receipt.content.startswith(b"%PDF"), receipt.status_code
     go(driver, by_id(driver, "back-to-postfach"))
     assert list(postfach_items(driver)) == [case_number]
     go(driver, by_id(driver, "logout"), axe=False)
@@ -644,10 +641,11 @@ def test_answers_do_not_reveal_which_addresses_have_accounts(server, mail_sink):
     assert answers[0].headers["Location"] == answers[1].headers["Location"] == "/de/konto/registriert"
     pages = [main_text(requests.get(f"{base}{a.headers['Location']}", timeout=30).text) for a in answers]
     assert pages[0] == pages[1]
-    mail_sink.wait_for(existing, timeout=MAIL_TIMEOUT, subject_contains=SUBJECT_ALREADY)
+    [already] = mail_sink.wait_for(existing, timeout=MAIL_TIMEOUT, subject_contains=SUBJECT_ALREADY)
+    assert "besteht schon ein Konto" in MailSink.text_of(already)
+    assert not any("/bestaetigen?" in link for link in MailSink.links_in(already)), MailSink.links_in(already)
     mail_sink.wait_for(new, timeout=MAIL_TIMEOUT, subject_contains=SUBJECT_VERIFY)
-    already = mails_to(mail_sink, existing, SUBJECT_ALREADY)
-    assert all(SUBJECT_VERIFY not in str(m["Subject"]) for m in already)
+    assert len(mails_to(mail_sink, existing, SUBJECT_VERIFY)) == 1, "a second confirmation mail to an existing account"
 
     # Login: unknown address and wrong password give the same status and error text.
     failures = [login_http(base, who, "Falsches Passwort 123")[1] for who in (address("unbekannt"), existing)]
@@ -695,6 +693,18 @@ def skip_to_main(driver) -> None:
     assert focused(driver) == "#main", focused(driver)
 
 
+def to_error_link(driver, target: str) -> None:
+    """On a page with errors, from the focus on load to the error summary's first link, which must point at `target`.
+    The pages do not move focus to the summary themselves (it has role=alert and tabindex=-1, but no script
+    focuses it), so from the top of the page this is the skip link, then Tab; if a later version focuses the
+    summary on load, one Tab from there."""
+    if focused(driver) != "#error-summary":
+        skip_to_main(driver)
+    press(driver, Keys.TAB)
+    assert driver.execute_script("return document.activeElement.closest('#error-summary') !== null"), focused(driver)
+    assert driver.switch_to.active_element.get_dom_attribute("href") == target, focused(driver)
+
+
 def test_keyboard_only_register_and_login(server, driver, mail_sink):
     base = server
     email = address("hanna")
@@ -717,10 +727,7 @@ def test_keyboard_only_register_and_login(server, driver, mail_sink):
     # The error page: the summary comes first in <main>; its link moves focus to the field.
     messages, targets = error_summary(driver)
     assert targets == ["#password"], targets
-    skip_to_main(driver)
-    press(driver, Keys.TAB)
-    assert focused(driver) == "a", focused(driver)
-    assert driver.switch_to.active_element.get_dom_attribute("href") == "#password"
+    to_error_link(driver, "#password")
     press(driver, Keys.ENTER)
     assert focused(driver) == "#password", focused(driver)
     press(driver, PASSWORD)
@@ -749,9 +756,7 @@ def test_keyboard_only_register_and_login(server, driver, mail_sink):
     keyboard_navigate(driver, "Falsches Passwort 123", Keys.ENTER)
     messages, targets = error_summary(driver)
     assert messages == [LOGIN_FAILED] and targets == ["#email"], (messages, targets)
-    skip_to_main(driver)
-    press(driver, Keys.TAB)
-    assert driver.switch_to.active_element.get_dom_attribute("href") == "#email", focused(driver)
+    to_error_link(driver, "#email")
     press(driver, Keys.ENTER)
     assert focused(driver) == "#email"
     assert driver.switch_to.active_element.get_attribute("value") == email, "typed address not kept"
@@ -916,4 +921,21 @@ def test_login_throttling_per_address_and_per_ip(server, mail_sink):
         _, response = login_http(base, address(f"rate{attempt}"), PASSWORD, ip="127.0.0.5")
         assert error_summary_texts(response.text) == [LOGIN_FAILED], attempt
     _, response = login_http(base, address("rate-next"), PASSWORD, ip="127.0.0.5")
+    assert TOO_MANY in error_summary_texts(response.text)[0], error_summary_texts(response.text)
+
+
+@pytest.mark.xfail(strict=True, reason="product bug: a successful login resets the per-IP failure counter "
+                                      "(AccountRoutes.login resets both keys), so one IP can guess without limit by "
+                                      "signing in to its own account after every 9 failures")
+def test_ip_throttle_is_not_reset_by_a_login_to_another_account(server, mail_sink):
+    base = server
+    own = confirmed_account(server, mail_sink, "spray")
+    ip = "127.0.0.6"
+    for attempt in range(9):
+        _, response = login_http(base, address(f"victim{attempt}"), "passwort1", ip=ip)
+        assert error_summary_texts(response.text) == [LOGIN_FAILED], attempt
+    assert login_http(base, own, PASSWORD, ip=ip)[1].status_code == 303
+    _, response = login_http(base, address("victim9"), "passwort1", ip=ip)  # the 10th failure from this IP
+    assert error_summary_texts(response.text) == [LOGIN_FAILED]
+    _, response = login_http(base, address("victim10"), "passwort1", ip=ip)
     assert TOO_MANY in error_summary_texts(response.text)[0], error_summary_texts(response.text)

@@ -21,6 +21,7 @@ public enum AmtswegApplication {
             AccountRoutes(portal: portal).register(on: router, locale: locale)
             PasswordRoutes(portal: portal).register(on: router, locale: locale)
             AccountSettingsRoutes(portal: portal).register(on: router, locale: locale)
+            TwoFactorSettingsRoutes(portal: portal).register(on: router, locale: locale)
             PostfachRoutes(portal: portal).register(on: router, locale: locale)
         }
         return router

@@ -75,7 +75,7 @@ struct Serve: AsyncParsableCommand {
         let logger = Amtsweg.makeLogger()
         let database = try await options.open(logger: logger)
         do {
-            if demo { try await DemoData.load(into: database) }
+            if demo { try await DemoData.load(into: database, protector: try options.protector(logger: logger)) }
             let secure = secureCookies || ProcessInfo.processInfo.environment["AMTSWEG_SECURE_COOKIES"] == "1"
             var scanner: ClamdScanner?
             if let clamd = ProcessInfo.processInfo.environment["AMTSWEG_CLAMD"], !clamd.isEmpty {
@@ -142,10 +142,10 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         let database = try await options.open(logger: Amtsweg.makeLogger())
-        let tenant = try await DemoData.load(into: database)
+        let tenant = try await DemoData.load(into: database, protector: try options.protector(logger: Amtsweg.makeLogger()))
         let key = try await StaffRepository(database: database).createAPIKey(tenantId: tenant.id, label: "demo")
         print("tenant \(tenant.name) ARS \(tenant.ars)")
-        print("case worker \(DemoData.username) / \(DemoData.password)")
+        print("case worker \(DemoData.username) / \(DemoData.password) / TOTP key \(DemoData.totpSecretBase32)")
         print("api key \(key.key)")
         await database.shutdown()
     }
@@ -160,7 +160,7 @@ struct BenchSeed: AsyncParsableCommand {
 
     func run() async throws {
         let database = try await options.open(logger: Amtsweg.makeLogger())
-        let tenant = try await DemoData.load(into: database)
+        let tenant = try await DemoData.load(into: database, protector: try options.protector(logger: Amtsweg.makeLogger()))
         let assistant = try Portal.loadAssistants()["geburtsurkunde"]!
         let sessions = SessionRepository(database: database, idleTimeoutMillis: 24 * 3_600_000, absoluteTimeoutMillis: 24 * 3_600_000)
         let draftRepository = DraftRepository(database: database, protector: try options.protector(logger: Amtsweg.makeLogger()))

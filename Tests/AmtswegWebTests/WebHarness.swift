@@ -14,8 +14,8 @@ enum WebHarness {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("amtsweg-web-\(UUID().uuidString).sqlite").path
         let database = try await SQLiteDatabase.open(path: path, logger: logger)
         try await Migrator.migrate(database)
-        try await DemoData.load(into: database, bcryptCost: 4)
         let protector = try DataProtector(base64: DataProtector.newMasterKeyBase64())
+        try await DemoData.load(into: database, protector: protector, bcryptCost: 4)
         return (try await Portal.load(database: database, protector: protector, secureCookies: false, logger: logger, passwordCost: 4), database)
     }
 
@@ -80,6 +80,22 @@ struct Browser {
         let response = try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(data: body))
         remember(response)
         return response
+    }
+
+    /// The demo case worker's TOTP code for now plus `steps` time steps (a code is accepted once, so a second login
+    /// within 30 seconds uses the next step, which the server accepts as clock drift).
+    static func demoTOTP(steps: Int64 = 0) -> String {
+        TOTP(secret: Base32.decode(DemoData.totpSecretBase32)!).code(step: TOTP.step(at: Date()) + steps)
+    }
+
+    /// Signs in as the demo case worker: password, then TOTP code.
+    mutating func staffLogin(steps: Int64 = 0) async throws {
+        try await get("/de/verwaltung/anmelden")
+        let login = try await post("/de/verwaltung/anmelden", ["username": DemoData.username, "password": DemoData.password])
+        guard login.location == "/de/verwaltung/anmelden/code" else { throw BrowserError.unexpected(login.location) }
+        try await get(login.location)
+        let code = try await post(login.location, ["code": Self.demoTOTP(steps: steps)])
+        guard code.location == "/de/verwaltung" else { throw BrowserError.unexpected(code.location) }
     }
 
     /// Opens the birth-certificate service page, starts a draft and returns its path prefix (`/de/antrag/{id}`).

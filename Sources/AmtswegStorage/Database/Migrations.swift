@@ -110,6 +110,17 @@ public enum Migrator {
             """,
             "CREATE INDEX mail_outbox_due ON mail_outbox (sent_at, failed_at, next_attempt_at)",
         ]),
+        Migration(version: 6, name: "second factor", statements: [
+            """
+            CREATE TABLE second_factors (
+                owner TEXT PRIMARY KEY, secret {BLOB} NOT NULL, wrapped_key {BLOB} NOT NULL, confirmed_at {BIGINT} NULL,
+                last_step {BIGINT} NOT NULL, created_at {BIGINT} NOT NULL)
+            """,
+            """
+            CREATE TABLE recovery_codes (
+                owner TEXT NOT NULL, code_hash TEXT NOT NULL, used_at {BIGINT} NULL, PRIMARY KEY (owner, code_hash))
+            """,
+        ]),
     ]
 
     /// The highest migration version this build knows.

@@ -8,12 +8,37 @@ public struct SessionData: Codable, Sendable, Equatable {
     public var receipts: [String: String] = [:]
     /// Applications whose status this session may see after entering Vorgangsnummer and access code.
     public var statusGrants: [String] = []
+    /// A login whose password was right and which waits for the second factor.
+    public var pendingLogin: PendingLogin?
     /// An account whose password was just given correctly but whose address is not confirmed yet, so the
     /// confirmation mail can be sent again without asking for the password twice.
     public var unverifiedAccountId: String?
 
     /// Empty session data.
     public init() {}
+}
+
+/// A login between password and second factor: who, and since when (it expires after five minutes).
+public struct PendingLogin: Codable, Sendable, Equatable {
+    /// "staff" or "citizen".
+    public let kind: String
+    /// The staff user or account id.
+    public let id: String
+    /// The case worker's authority.
+    public let tenantId: UUID?
+    /// When the password was checked (ms).
+    public let at: Int64
+
+    /// Creates a pending login.
+    public init(kind: String, id: String, tenantId: UUID? = nil, at: Int64 = Clock.millis()) {
+        self.kind = kind
+        self.id = id
+        self.tenantId = tenantId
+        self.at = at
+    }
+
+    /// Whether it is still usable at `now`.
+    public func isLive(now: Int64 = Clock.millis()) -> Bool { now - at < 5 * 60_000 && now >= at }
 }
 
 /// A stored session.
@@ -77,19 +102,20 @@ public struct SessionRepository: Sendable {
         return (token, record)
     }
 
-    /// Replaces `old` with a new session (new token, new CSRF token) signed in to `accountId`, or signed out with nil;
+    /// Replaces `old` with a new session (new token, new CSRF token) signed in as a case worker (`tenantId`, `userId`)
+    /// or to a citizen `accountId`, or signed out with nils;
     /// its data and drafts move along. Rotating at login defeats session fixation.
-    public func rotate(_ old: SessionRecord, accountId: String?) async throws -> (token: String, session: SessionRecord) {
+    public func rotate(_ old: SessionRecord, tenantId: UUID? = nil, userId: String? = nil, accountId: String?) async throws -> (token: String, session: SessionRecord) {
         let token = SecureToken.generate()
         let now = Clock.millis()
         let record = SessionRecord(
-            idHash: SecureToken.hash(token), tenantId: nil, userId: nil, accountId: accountId, csrfToken: SecureToken.generate(),
+            idHash: SecureToken.hash(token), tenantId: tenantId, userId: userId, accountId: accountId, csrfToken: SecureToken.generate(),
             data: old.data, createdAt: now, lastSeenAt: now)
         let encoded = try Self.encode(record.data)
         try await database.write { sql in
             try await sql.raw("""
                 INSERT INTO sessions (id_hash, tenant_id, user_id, account_id, csrf_token, data, created_at, last_seen_at)
-                VALUES (\(bind: record.idHash), NULL, NULL, \(bind: accountId), \(bind: record.csrfToken), \(bind: encoded),
+                VALUES (\(bind: record.idHash), \(bind: tenantId?.uuidString), \(bind: userId), \(bind: accountId), \(bind: record.csrfToken), \(bind: encoded),
                         \(bind: now), \(bind: now))
                 """).run()
             try await sql.raw("UPDATE drafts SET session_hash = \(bind: record.idHash) WHERE session_hash = \(bind: old.idHash)").run()

@@ -12,6 +12,8 @@ struct AccountField {
     var value = ""
     var hint: String?
     var error: String?
+    /// Keyboard hint for phones, e.g. "numeric".
+    var inputmode: String?
 
     /// The template's view of the field.
     var model: [String: Any] {
@@ -22,6 +24,7 @@ struct AccountField {
                                     "value": type == "password" ? "" : value, "wide": type != "password"]
         if let hint { model["hint"] = hint }
         if let error { model["error"] = error }
+        if let inputmode { model["inputmode"] = inputmode }
         if !described.isEmpty { model["describedBy"] = described.joined(separator: " ") }
         return model
     }

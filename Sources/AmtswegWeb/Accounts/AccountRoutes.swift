@@ -21,6 +21,9 @@ struct AccountRoutes {
         router.post("\(prefix)/anmelden") { request, context in try await login(request, context, locale: locale) }
         router.post("\(prefix)/abmelden") { request, _ in try await logout(request, locale: locale) }
         router.get("\(prefix)/abgemeldet") { request, _ in try await loggedOutPage(request, locale: locale) }
+        let flow = SecondFactorFlow(portal: portal)
+        router.get("\(prefix)/anmelden/code") { request, _ in try await flow.codePage(request, locale: locale, area: .citizen) }
+        router.post("\(prefix)/anmelden/code") { request, context in try await flow.verify(request, context, locale: locale, area: .citizen) }
         router.post("\(prefix)/bestaetigung-senden") { request, context in try await resendConfirmation(request, context, locale: locale) }
     }
 
@@ -154,6 +157,9 @@ struct AccountRoutes {
                 request, locale: locale, path: "/konto/anmelden", title: t("account.unverifiedTitle"), paragraphs: [t("account.unverifiedText")],
                 button: (action: "/konto/bestaetigung-senden", label: t("account.resendButton"), id: "resend", hidden: [:]),
                 status: .forbidden)
+        }
+        if try await portal.secondFactors.isEnrolled(.citizen(account.id)) {
+            return try await SecondFactorFlow(portal: portal).begin(session: session, area: .citizen, id: account.id, setupPath: nil, locale: locale)
         }
         var data = session.data
         data.unverifiedAccountId = nil

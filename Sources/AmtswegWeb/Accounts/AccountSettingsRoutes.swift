@@ -32,6 +32,8 @@ struct AccountSettingsRoutes {
                 ["href": "/\(l)/konto/loeschen", "label": t("account.deleteTitle"), "id": "delete-link"],
             ],
             "logoutAllAction": "/\(l)/konto/ueberall-abmelden", "postfachHref": "/\(l)/konto",
+            "twoFactorStatus": t(try await portal.secondFactors.isEnrolled(.citizen(account.id)) ? "twoFactor.settingsOn" : "twoFactor.settingsOff"),
+            "twoFactorHref": "/\(l)/konto/zwei-faktor",
         ]
         if request.uri.queryParameters["geaendert"] == "passwort" { model["success"] = t("account.passwordChanged") }
         return portal.page("account-settings", locale: locale, path: "/konto/einstellungen", title: t("account.settingsTitle"),

@@ -13,6 +13,11 @@ struct BackofficeRoutes {
         router.get("\(prefix)/anmelden") { request, _ in try await loginPage(request, locale: locale) }
         router.post("\(prefix)/anmelden") { request, context in try await login(request, context, locale: locale) }
         router.post("\(prefix)/abmelden") { request, _ in try await logout(request, locale: locale) }
+        let flow = SecondFactorFlow(portal: portal)
+        router.get("\(prefix)/anmelden/code") { request, _ in try await flow.codePage(request, locale: locale, area: .staff) }
+        router.post("\(prefix)/anmelden/code") { request, context in try await flow.verify(request, context, locale: locale, area: .staff) }
+        router.get("\(prefix)/anmelden/einrichten") { request, _ in try await setupPage(request, locale: locale) }
+        router.post("\(prefix)/anmelden/einrichten") { request, context in try await setup(request, context, locale: locale) }
         router.get(RouterPath(prefix)) { request, _ in try await inbox(request, locale: locale) }
         router.get("\(prefix)/vorgang/:application") { request, context in try await caseView(request, context, locale: locale) }
         router.post("\(prefix)/vorgang/:application/status") { request, context in try await changeStatus(request, context, locale: locale) }
@@ -56,11 +61,42 @@ struct BackofficeRoutes {
             return try await loginPage(request, locale: locale, error: t("staff.loginFailed"), username: username)
         }
         keys.forEach { portal.throttle.reset($0) }
-        // A fresh session id at login defeats session fixation.
-        try await portal.sessions.delete(idHash: session.idHash)
-        let created = try await portal.sessions.create(tenantId: user.tenantId, userId: user.id)
-        context.logger.info("login succeeded", metadata: ["user": "\(user.id)", "tenant": "\(user.tenantId)"])
-        return Portal.redirect("/\(locale.rawValue)/verwaltung", headers: portal.cookieHeader(token: created.token))
+        context.logger.info("password accepted, second factor next", metadata: ["user": "\(user.id)", "tenant": "\(user.tenantId)"])
+        // Case workers always need the second factor; without one they set it up now.
+        return try await SecondFactorFlow(portal: portal).begin(
+            session: session, area: .staff, id: user.id, tenantId: user.tenantId, setupPath: "/verwaltung/anmelden/einrichten", locale: locale)
+    }
+
+    /// The pending case worker who has no second factor yet.
+    private func pendingWithoutFactor(_ request: Request) async throws -> (SessionRecord, PendingLogin, StaffUser)? {
+        guard let (session, login) = try await SecondFactorFlow(portal: portal).pending(request, area: .staff), let tenantId = login.tenantId,
+              let user = try await portal.staff.user(id: login.id, tenantId: tenantId),
+              try await !portal.secondFactors.isEnrolled(.staff(user.id)) else { return nil }
+        return (session, login, user)
+    }
+
+    func setupPage(_ request: Request, locale: AppLocale, error: String? = nil) async throws -> Response {
+        guard let (_, _, user) = try await pendingWithoutFactor(request) else { return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden") }
+        let t = portal.translator(locale)
+        return try await SecondFactorFlow(portal: portal).setupPage(
+            request, locale: locale, path: "/verwaltung/anmelden/einrichten", owner: .staff(user.id), accountName: user.username,
+            intro: t("twoFactor.setupIntroStaff"), error: error)
+    }
+
+    func setup(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
+        guard let (session, login, user) = try await pendingWithoutFactor(request) else { return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden") }
+        let form = try await portal.verifiedForm(request, session: session)
+        let t = portal.translator(locale)
+        let codes = RecoveryCodes.generate()
+        guard try await portal.secondFactors.confirm(.staff(user.id), code: form.values["code"] ?? "", recoveryCodes: codes) else {
+            return try await setupPage(request, locale: locale, error: t("twoFactor.codeWrong"))
+        }
+        let flow = SecondFactorFlow(portal: portal)
+        let token = try await flow.complete(session: session, login: login, area: .staff)
+        context.logger.info("second factor set up, login completed", metadata: ["user": "\(user.id)"])
+        return flow.recoveryCodesPage(locale: locale, path: "/verwaltung/anmelden/einrichten", codes: codes,
+                                      nextHref: "/\(locale.rawValue)/verwaltung", nextLabel: t("twoFactor.toInbox"),
+                                      headers: portal.cookieHeader(token: token))
     }
 
     func logout(_ request: Request, locale: AppLocale) async throws -> Response {

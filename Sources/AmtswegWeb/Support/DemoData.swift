@@ -3,7 +3,8 @@ import AmtswegStorage
 import Foundation
 import HummingbirdBcrypt
 
-/// The demo authority "Stadt Musterstadt" (with the real ARS of Meißen, Saxony), its services and a case worker.
+/// The demo authority "Stadt Musterstadt" (with the real ARS of Meißen, Saxony), its services and a case worker
+/// with a known password and TOTP key.
 public enum DemoData {
     /// ARS of Meißen, Stadt (Destatis Gemeindeverzeichnis): Land 14, Kreis 627, Verband 0140, Gemeinde 140.
     public static let ars = "146270140140"
@@ -11,10 +12,12 @@ public enum DemoData {
     public static let username = "standesamt@musterstadt.example"
     /// Its password (demo only; printed in the README).
     public static let password = "Musterstadt-Demo-2026"
+    /// Its TOTP key (demo only; printed by `amtsweg demo` and in the README, so anyone can add it to an app).
+    public static let totpSecretBase32 = "IFWXI43XMVTSARDFNVXSAMRQGI3CAIJB"
 
     /// Creates or refreshes the demo tenant, its service offering and its case worker; returns the tenant.
     @discardableResult
-    public static func load(into database: any Database, bcryptCost: UInt8 = 10) async throws -> Tenant {
+    public static func load(into database: any Database, protector: DataProtector, bcryptCost: UInt8 = 10) async throws -> Tenant {
         let tenants = TenantRepository(database: database)
         let tenant = try await tenants.upsert(try Tenant(
             id: UUID(), ars: ars, name: "Stadt Musterstadt", office: "Standesamt", contactEmail: "standesamt@musterstadt.example"))
@@ -24,8 +27,16 @@ public enum DemoData {
                 fee: FeeSchedule(firstCopyCents: offering.firstCopyCents, furtherCopyCents: offering.furtherCopyCents), office: offering.office))
         }
         let hash = Bcrypt.hash(password, cost: bcryptCost)
-        try await StaffRepository(database: database).upsertUser(
+        let staff = StaffRepository(database: database)
+        try await staff.upsertUser(
             tenantId: tenant.id, username: username, passwordHash: hash, role: "case_worker", displayName: "Standesamt Musterstadt")
+        if let user = try await staff.user(username: username) {
+            let factors = SecondFactorRepository(database: database, protector: protector)
+            // Enrolled once; loading again keeps the record of used codes.
+            if try await !factors.isEnrolled(.staff(user.id)) {
+                try await factors.enrol(.staff(user.id), secret: Base32.decode(totpSecretBase32)!)
+            }
+        }
         return tenant
     }
 

@@ -214,3 +214,50 @@ def check_axe(driver) -> None:
     """Asserts that axe-core finds no WCAG 2.1 A/AA violation on the current page."""
     violations = run_axe(driver)
     assert not violations, format_violations(driver.current_url, violations)
+
+
+# --- The demo case worker: password and TOTP second factor -------------------------------------------------
+DEMO_STAFF = ("standesamt@musterstadt.example", "Musterstadt-Demo-2026")
+# The demo case worker's published TOTP key (DemoData.totpSecretBase32).
+DEMO_TOTP_KEY = "IFWXI43XMVTSARDFNVXSAMRQGI3CAIJB"
+_last_totp_step = 0
+
+
+def totp_code(key_base32: str, step: int) -> str:
+    """RFC 6238 TOTP (HMAC-SHA-1, 6 digits) for time step `step`, written independently of the server's code."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    key = base64.b32decode(key_base32 + "=" * (-len(key_base32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
+
+
+def next_demo_totp() -> str:
+    """A demo TOTP code not used before in this test session: the server accepts each step once and allows one step
+    of clock drift, so a second login within 30 s uses the next step, a third waits for the clock."""
+    global _last_totp_step
+    now = int(time.time()) // 30
+    step = max(now, _last_totp_step + 1)
+    while step > int(time.time()) // 30 + 1:
+        time.sleep(1)
+    _last_totp_step = step
+    return totp_code(DEMO_TOTP_KEY, step)
+
+
+def staff_login(driver, base: str, locale: str = "de") -> None:
+    """Signs the browser in as the demo case worker (password page, then TOTP page) and waits for the inbox."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(f"{base}/{locale}/verwaltung/anmelden")
+    driver.find_element(By.ID, "username").send_keys(DEMO_STAFF[0])
+    driver.find_element(By.ID, "password").send_keys(DEMO_STAFF[1])
+    driver.find_element(By.ID, "login").click()
+    WebDriverWait(driver, 20).until(lambda d: d.current_url.endswith("/verwaltung/anmelden/code"))
+    driver.find_element(By.ID, "code").send_keys(next_demo_totp())
+    driver.find_element(By.ID, "verify-code").click()
+    WebDriverWait(driver, 20).until(lambda d: re.search(rf"/{locale}/verwaltung/?$", d.current_url))

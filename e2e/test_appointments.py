@@ -8,6 +8,7 @@ import re
 
 from selenium.webdriver.common.by import By
 
+from conftest import staff_login
 from test_birth_certificate import click_and_load, minimal_pdf, open_page, path_of, wait_path
 from test_service_library import complete_page, definition_of, exercise_add_another
 
@@ -40,10 +41,7 @@ def test_parent_requests_and_case_worker_confirms_an_appointment(server, driver,
 
     # Case worker: the two preferred appointments are offered; confirm the second.
     driver.delete_all_cookies()
-    open_page(driver, f"{server}/de/verwaltung/anmelden")
-    driver.find_element(By.ID, "username").send_keys("standesamt@musterstadt.example")
-    driver.find_element(By.ID, "password").send_keys("Musterstadt-Demo-2026")
-    click_and_load(driver, driver.find_element(By.ID, "login"))
+    staff_login(driver, server)
     link = next(a for a in driver.find_elements(By.CSS_SELECTOR, "a.case-link") if a.text.strip() == case_number)
     click_and_load(driver, link)
     labels = [label.text for label in driver.find_elements(By.CSS_SELECTOR, "label[for^='slot-']")]

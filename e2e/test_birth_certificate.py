@@ -19,7 +19,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from conftest import check_axe
+from conftest import check_axe, next_demo_totp
 
 SERVICE = "99027002012000"
 CASE_WORKER = ("standesamt@musterstadt.example", "Musterstadt-Demo-2026")
@@ -253,6 +253,10 @@ def test_birth_certificate_full_flow(server, driver, tmp_path):
     open_page(driver, f"{base}/de/verwaltung/anmelden")
     fill(driver, username=CASE_WORKER[0], password=CASE_WORKER[1])
     click_and_load(driver, driver.find_element(By.ID, "login"))
+    # Second factor: the TOTP page, checked with axe once.
+    wait_path(driver, r"/de/verwaltung/anmelden/code")
+    fill(driver, code=next_demo_totp())
+    click_and_load(driver, driver.find_element(By.ID, "verify-code"))
     wait_path(driver, r"/de/verwaltung/?")
 
     case_links = [a for a in driver.find_elements(By.CSS_SELECTOR, "a.case-link")

@@ -5,7 +5,7 @@ import re
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from conftest import check_axe
+from conftest import check_axe, staff_login
 from test_api_contract import submit_birth_certificate
 
 
@@ -45,10 +45,7 @@ def test_status_lookup_with_wrong_code(server, driver):
 def test_back_office_filter_and_reject_without_reason(server, driver):
     application = submit_birth_certificate(server)
     driver.delete_all_cookies()
-    load(driver, f"{server}/de/verwaltung/anmelden")
-    driver.find_element(By.ID, "username").send_keys("standesamt@musterstadt.example")
-    driver.find_element(By.ID, "password").send_keys("Musterstadt-Demo-2026")
-    submit_and_wait(driver, "login")
+    staff_login(driver, server)
     Select(driver.find_element(By.ID, "status-filter")).select_by_value("received")
     driver.find_element(By.CSS_SELECTOR, "form.filter button").click()
     WebDriverWait(driver, 20).until(lambda d: "status=received" in d.current_url)

@@ -121,6 +121,18 @@ public enum Migrator {
                 owner TEXT NOT NULL, code_hash TEXT NOT NULL, used_at {BIGINT} NULL, PRIMARY KEY (owner, code_hash))
             """,
         ]),
+        Migration(version: 7, name: "postfach messages", statements: [
+            """
+            CREATE TABLE messages (
+                id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), application_id TEXT NOT NULL,
+                kind TEXT NOT NULL, content {BLOB} NOT NULL, wrapped_key {BLOB} NOT NULL, author_kind TEXT NOT NULL,
+                author_id TEXT NULL, reply_to TEXT NULL, due_date TEXT NULL, answered_at {BIGINT} NULL, read_at {BIGINT} NULL,
+                created_at {BIGINT} NOT NULL)
+            """,
+            "CREATE INDEX messages_application ON messages (tenant_id, application_id, created_at)",
+            "ALTER TABLE attachments ADD COLUMN message_id TEXT NULL",
+            "CREATE INDEX attachments_message ON attachments (message_id)",
+        ]),
     ]
 
     /// The highest migration version this build knows.

@@ -251,12 +251,13 @@ public struct ApplicationRepository: Sendable {
         }
     }
 
-    /// Upload metadata of an application.
+    /// Upload metadata of an application's answers (not those of Postfach messages).
     public func attachments(tenantId: UUID, id: String) async throws -> [AttachmentInfo] {
         try await database.read { sql in
             try await sql.raw("""
                 SELECT id, page_id, field_id, filename, content_type, size, sha512 FROM attachments
-                WHERE tenant_id = \(bind: tenantId.uuidString) AND application_id = \(bind: id) ORDER BY page_id, field_id
+                WHERE tenant_id = \(bind: tenantId.uuidString) AND application_id = \(bind: id) AND message_id IS NULL
+                ORDER BY page_id, field_id
                 """).all().map(AttachmentRows.info)
         }
     }

@@ -78,6 +78,8 @@ struct APIRoutes {
         router.post("/api/v1/applications/:id/acknowledge") { request, context in try await acknowledge(request, context) }
         router.post("/api/v1/applications/:id/status") { request, context in try await status(request, context) }
         router.get("/api/v1/applications/:id/attachments/:attachment") { request, context in try await attachment(request, context) }
+        router.get("/api/v1/applications/:id/messages") { request, context in try await messages(request, context) }
+        router.post("/api/v1/applications/:id/messages") { request, context in try await postMessage(request, context) }
         router.get("/api/schemas/:assistant/:file") { _, context in try schema(context) }
     }
 
@@ -93,7 +95,7 @@ struct APIRoutes {
     }
 
     /// The tenant and key id of the Bearer key, or a thrown 401.
-    private func authenticate(_ request: Request) async throws -> (UUID, String) {
+    func authenticate(_ request: Request) async throws -> (UUID, String) {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { throw APIFailure.unauthorized }
         let key = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         guard key.hasPrefix("aw_"), key.count < 100, let resolved = try await portal.staff.resolveAPIKey(key) else { throw APIFailure.unauthorized }
@@ -177,7 +179,7 @@ struct APIRoutes {
                         body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 
-    private func find(_ tenant: UUID, _ context: AppRequestContext) async throws -> ApplicationRecord {
+    func find(_ tenant: UUID, _ context: AppRequestContext) async throws -> ApplicationRecord {
         guard let id = context.parameters.get("id"), let application = try await portal.applications.find(tenantId: tenant, id: id) else {
             throw APIFailure.notFound
         }
@@ -199,7 +201,7 @@ struct APIRoutes {
             attachments: try await portal.applications.attachments(tenantId: application.tenantId, id: application.id), history: history)
     }
 
-    private func json(_ value: some Encodable) throws -> Response {
+    func json(_ value: some Encodable) throws -> Response {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]

@@ -21,11 +21,13 @@ struct BackofficeRoutes {
         router.get(RouterPath(prefix)) { request, _ in try await inbox(request, locale: locale) }
         router.get("\(prefix)/vorgang/:application") { request, context in try await caseView(request, context, locale: locale) }
         router.post("\(prefix)/vorgang/:application/status") { request, context in try await changeStatus(request, context, locale: locale) }
+        router.post("\(prefix)/vorgang/:application/nachricht") { request, context in try await sendMessage(request, context, locale: locale) }
+        router.get("\(prefix)/vorgang/:application/datei/:file") { request, context in try await messageFile(request, context, locale: locale) }
         router.post("\(prefix)/vorgang/:application/termin") { request, context in try await confirmAppointment(request, context, locale: locale) }
     }
 
     /// The signed-in case worker and their session, or nil.
-    private func staffSession(_ request: Request) async throws -> (SessionRecord, StaffUser)? {
+    func staffSession(_ request: Request) async throws -> (SessionRecord, StaffUser)? {
         guard let (_, session) = try await portal.session(of: request), let tenantId = session.tenantId, let userId = session.userId,
               let user = try await portal.staff.user(id: userId, tenantId: tenantId) else { return nil }
         return (session, user)
@@ -130,7 +132,8 @@ struct BackofficeRoutes {
                            csrf: session.csrfToken, tenant: portal.tenantsById[user.tenantId])
     }
 
-    func caseView(_ request: Request, _ context: AppRequestContext, locale: AppLocale, error: String? = nil) async throws -> Response {
+    func caseView(_ request: Request, _ context: AppRequestContext, locale: AppLocale, error: String? = nil,
+                  message: MessageFormState? = nil) async throws -> Response {
         guard let (session, user) = try await staffSession(request) else { return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden") }
         guard let id = context.parameters.get("application"), let application = try await portal.applications.find(tenantId: user.tenantId, id: id),
               let assistant = portal.assistant(application.assistantId, version: application.assistantVersion)
@@ -171,13 +174,29 @@ struct BackofficeRoutes {
                 model["confirmedAppointment"] = AnswerPresenter.dateTime(confirmed, translator: t)
             }
         }
+        let thread = try await portal.messages.thread(tenantId: user.tenantId, applicationId: id)
+        model["thread"] = ThreadPresenter(translator: t, forCitizen: false) { _, file in
+            "/\(locale.rawValue)/verwaltung/vorgang/\(id)/datei/\(file.id)"
+        }.items(thread)
+        model["hasThread"] = !thread.isEmpty
+        model["messageAction"] = "/\(locale.rawValue)/verwaltung/vorgang/\(id)/nachricht"
+        let form = message ?? MessageFormState()
+        model["messageSubject"] = form.subject
+        model["messageBody"] = form.body
+        model["messageDue"] = form.due
+        model["kindRequest"] = form.kind == .request
+        if let problem = form.error {
+            model["messageError"] = problem.message
+            model["messageErrorField"] = problem.field
+            model["errors"] = [["href": "#\(problem.field)", "message": problem.message]]; model["hasErrors"] = true
+        }
         if let error {
             let anchor = error == t("staff.chooseAppointment") ? "#slot-1" : "#status"
             model["errors"] = [["href": anchor, "message": error]]; model["hasErrors"] = true; model["errorMessage"] = error
         }
         return portal.page("staff-case", locale: locale, path: "/verwaltung/vorgang/\(id)", title: "\(t("staff.caseTitle")) \(application.caseNumber)",
-                           model: model, status: error == nil ? .ok : .unprocessableContent, csrf: session.csrfToken,
-                           tenant: portal.tenantsById[user.tenantId], hasErrors: error != nil)
+                           model: model, status: error == nil && message?.error == nil ? .ok : .unprocessableContent, csrf: session.csrfToken,
+                           tenant: portal.tenantsById[user.tenantId], hasErrors: error != nil || message?.error != nil)
     }
 
     func changeStatus(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {

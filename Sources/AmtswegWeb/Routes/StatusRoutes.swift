@@ -11,6 +11,7 @@ struct StatusRoutes {
         router.get("/\(locale.rawValue)/status") { request, _ in try await lookupPage(request, locale: locale) }
         router.post("/\(locale.rawValue)/status") { request, context in try await lookup(request, context, locale: locale) }
         router.get("/\(locale.rawValue)/status/:application") { request, context in try await statusPage(request, context, locale: locale) }
+        router.get("/\(locale.rawValue)/status/:application/datei/:file") { request, context in try await messageFile(request, context) }
     }
 
     func lookupPage(_ request: Request, locale: AppLocale, errors: [[String: String]] = [], values: [String: String] = [:]) async throws -> Response {
@@ -54,11 +55,14 @@ struct StatusRoutes {
         return try await render(application, locale: locale, path: "/status/\(id)")
     }
 
-    /// The status page of `application`: current status, timeline, confirmed appointment, receipt; with `backHref`
-    /// (the Postfach) a link back.
-    func render(_ application: ApplicationRecord, locale: AppLocale, path: String, backHref: String? = nil) async throws -> Response {
+    /// The status page of `application`: current status, timeline, confirmed appointment, Postfach thread, receipt.
+    /// In the Postfach (`postfach`) it links back and offers a reply form under each open request; `reply` re-shows
+    /// a refused reply with its error.
+    func render(_ application: ApplicationRecord, locale: AppLocale, path: String, postfach: Bool = false, csrf: String? = nil,
+                reply: (requestId: String, body: String, error: String)? = nil, notice: String? = nil) async throws -> Response {
         guard let assistant = portal.assistant(application.assistantId, version: application.assistantVersion) else { throw HTTPError(.notFound) }
         let t = portal.translator(locale)
+        let l = locale.rawValue
         let steps = try await portal.applications.statusSteps(of: application)
         let timeline = steps.compactMap { step -> [String: String]? in
             guard let to = step.to else { return nil }
@@ -70,13 +74,44 @@ struct StatusRoutes {
         if let slot = steps.last(where: { $0.action == "appointment_confirmed" })?.detail {
             appointment = t("status.appointmentText", ["slot": AnswerPresenter.dateTime(slot, translator: t)])
         }
+        let thread = try await portal.messages.thread(tenantId: application.tenantId, applicationId: application.id)
+        let filePrefix = postfach ? "/\(l)/konto/antraege/\(application.id)/datei" : "/\(l)/status/\(application.id)/datei"
+        var items = ThreadPresenter(translator: t, forCitizen: true) { _, file in "\(filePrefix)/\(file.id)" }.items(thread)
+        if let reply {
+            items = items.map { item in
+                guard item["id"] as? String == reply.requestId else { return item }
+                var changed = item
+                changed["replyError"] = reply.error
+                changed["replyBody"] = reply.body
+                return changed
+            }
+        }
         var model: [String: Any] = [
             "serviceTitle": assistant.title.text(locale), "caseNumber": application.caseNumber, "appointment": appointment,
             "status": t("statusName.\(application.status.rawValue)"), "timeline": timeline,
-            "receiptHref": "/\(locale.rawValue)/vorgang/\(application.id)/bestaetigung.pdf",
+            "receiptHref": "/\(l)/vorgang/\(application.id)/bestaetigung.pdf",
+            "thread": items, "hasThread": !thread.isEmpty,
+            "hasOpenRequest": thread.contains { $0.kind == .request && $0.answeredAt == nil },
         ]
-        if let backHref { model["backHref"] = backHref }
+        if postfach {
+            model["backHref"] = "/\(l)/konto"
+            model["replyAction"] = "/\(l)/konto/antraege/\(application.id)/antwort"
+        }
+        if let notice { model["success"] = notice }
+        if let reply { model["errors"] = [["href": "#reply-body-\(reply.requestId)", "message": reply.error]]; model["hasErrors"] = true }
         return portal.page("status", locale: locale, path: path, title: t("status.title"), model: model,
-                           tenant: portal.tenantsById[application.tenantId])
+                           status: reply == nil ? .ok : .unprocessableContent, csrf: csrf,
+                           tenant: portal.tenantsById[application.tenantId], hasErrors: reply != nil)
+    }
+
+    /// A file of the thread, for a browser with a grant for the application.
+    func messageFile(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        guard let id = context.parameters.get("application"), let fileId = context.parameters.get("file"),
+              let (_, session) = try await portal.session(of: request),
+              session.data.statusGrants.contains(id) || session.data.receipts[id] != nil,
+              let application = try await portal.applications.findForCitizen(id: id),
+              let (info, data) = try await portal.messages.file(tenantId: application.tenantId, applicationId: id, attachmentId: fileId)
+        else { throw HTTPError(.notFound) }
+        return Portal.download(info, data)
     }
 }

@@ -16,6 +16,8 @@ public struct Portal: Sendable {
     public let applications: ApplicationRepository
     public let staff: StaffRepository
     public let accounts: AccountRepository
+    /// Postfach threads: messages, Nachforderungen and replies.
+    public let messages: MessageRepository
     /// TOTP secrets and recovery codes of case workers and citizens.
     public let secondFactors: SecondFactorRepository
     /// Mails waiting to be sent.
@@ -89,6 +91,7 @@ public struct Portal: Sendable {
             drafts: DraftRepository(database: database, protector: protector),
             applications: ApplicationRepository(database: database, protector: protector),
             staff: StaffRepository(database: database), accounts: AccountRepository(database: database, protector: protector),
+            messages: MessageRepository(database: database, protector: protector),
             secondFactors: SecondFactorRepository(database: database, protector: protector),
             outbox: outbox, mailWorker: mailWorker, passwords: passwords, catalogue: catalogue, assistants: assistants, assistantVersions: versions,
             offerings: offerings,

@@ -23,6 +23,7 @@ public enum AmtswegApplication {
             AccountSettingsRoutes(portal: portal).register(on: router, locale: locale)
             TwoFactorSettingsRoutes(portal: portal).register(on: router, locale: locale)
             PostfachRoutes(portal: portal).register(on: router, locale: locale)
+            DataSelfServiceRoutes(portal: portal).register(on: router, locale: locale)
         }
         return router
     }

@@ -70,3 +70,39 @@ extension ApplicationRepository {
             locale: try row.decode(column: "locale", as: String.self)), protector: protector, now: now)
     }
 }
+
+/// One access by an authority to a citizen's application, as the citizen sees it (Art. 15 DSGVO).
+public struct AccessEntry: Sendable, Equatable {
+    public let applicationId: String
+    public let caseNumber: String
+    public let tenantId: UUID
+    /// "staff" or "api".
+    public let actorKind: String
+    /// The case worker's role ("case_worker", "authority_admin"); nil for specialist systems.
+    public let role: String?
+    /// What was done ("viewed", "status_changed", "message_sent", …).
+    public let action: String
+    public let at: Date
+}
+
+extension ApplicationRepository {
+    /// Accesses by case workers and specialist systems to the account's applications, newest first (at most `limit`).
+    public func accessLog(accountId: String, limit: Int = 500) async throws -> [AccessEntry] {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT e.application_id, e.actor_kind, e.action, e.at, a.case_number, a.tenant_id, s.role FROM audit_events e
+                JOIN applications a ON a.id = e.application_id AND a.tenant_id = e.tenant_id
+                LEFT JOIN staff_users s ON e.actor_kind = 'staff' AND s.id = e.actor_id AND s.tenant_id = e.tenant_id
+                WHERE a.account_id = \(bind: accountId) AND e.actor_kind IN ('staff', 'api')
+                ORDER BY e.at DESC, e.id LIMIT \(unsafeRaw: String(max(1, min(limit, 5000))))
+                """).all().map { row in
+                AccessEntry(
+                    applicationId: try row.decode(column: "application_id", as: String.self),
+                    caseNumber: try row.decode(column: "case_number", as: String.self),
+                    tenantId: UUID(uuidString: try row.decode(column: "tenant_id", as: String.self))!,
+                    actorKind: try row.decode(column: "actor_kind", as: String.self), role: try row.decode(column: "role", as: String?.self),
+                    action: try row.decode(column: "action", as: String.self), at: Clock.date(millis: try row.decode(column: "at", as: Int64.self)))
+            }
+        }
+    }
+}

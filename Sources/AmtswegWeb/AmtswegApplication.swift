@@ -24,6 +24,8 @@ public enum AmtswegApplication {
             TwoFactorSettingsRoutes(portal: portal).register(on: router, locale: locale)
             PostfachRoutes(portal: portal).register(on: router, locale: locale)
             DataSelfServiceRoutes(portal: portal).register(on: router, locale: locale)
+            DocumentSafeRoutes(portal: portal).register(on: router, locale: locale)
+            ProfileRoutes(portal: portal).register(on: router, locale: locale)
         }
         return router
     }

@@ -133,6 +133,19 @@ public enum Migrator {
             "ALTER TABLE attachments ADD COLUMN message_id TEXT NULL",
             "CREATE INDEX attachments_message ON attachments (message_id)",
         ]),
+        Migration(version: 8, name: "document safe and profile", statements: [
+            """
+            CREATE TABLE safe_documents (
+                id TEXT PRIMARY KEY, account_id TEXT NOT NULL, filename TEXT NOT NULL, content_type TEXT NOT NULL,
+                size {BIGINT} NOT NULL, sha512 TEXT NOT NULL, data {BLOB} NOT NULL, wrapped_key {BLOB} NOT NULL, created_at {BIGINT} NOT NULL)
+            """,
+            "CREATE INDEX safe_documents_account ON safe_documents (account_id, created_at)",
+            """
+            CREATE TABLE citizen_profiles (
+                account_id TEXT PRIMARY KEY, data {BLOB} NOT NULL, wrapped_key {BLOB} NOT NULL, consent_at {BIGINT} NOT NULL,
+                updated_at {BIGINT} NOT NULL)
+            """,
+        ]),
     ]
 
     /// The highest migration version this build knows.

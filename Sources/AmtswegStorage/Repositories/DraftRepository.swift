@@ -38,6 +38,17 @@ public struct AttachmentInfo: Sendable, Equatable, Codable {
     public let size: Int
     /// SHA-512 of the content, lower-case hex.
     public let sha512: String
+
+    /// Creates file metadata.
+    public init(id: String, group: String, field: String, filename: String, contentType: String, size: Int, sha512: String) {
+        self.id = id
+        self.group = group
+        self.field = field
+        self.filename = filename
+        self.contentType = contentType
+        self.size = size
+        self.sha512 = sha512
+    }
 }
 
 /// Drafts and their uploads.

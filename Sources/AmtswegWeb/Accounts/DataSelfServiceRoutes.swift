@@ -89,6 +89,14 @@ struct DataSelfServiceRoutes {
                 "answers": try Self.jsonObject(StructuredData.nested(fields)), "files": files, "history": steps, "messages": messages,
             ]))
         }
+        var safe: [[String: Any]] = []
+        for document in try await portal.documentSafe.list(accountId: account.id) {
+            guard let (_, data) = try await portal.documentSafe.open(accountId: account.id, id: document.id) else { continue }
+            let path = "dokumentensafe/\(Self.safeName(document.filename))"
+            zip.add(path, data)
+            safe.append(["file": path, "storedAt": Self.iso(document.createdAt), "sha512": document.sha512])
+        }
+        let profile = try await portal.profiles.profile(accountId: account.id)
         let accesses = try await portal.applications.accessLog(accountId: account.id, limit: 5000).map { entry in
             ["at": Self.iso(entry.at), "caseNumber": entry.caseNumber, "who": Self.who(entry, portal: portal, t: t), "action": entry.action]
         }
@@ -98,7 +106,8 @@ struct DataSelfServiceRoutes {
                 "email": account.email, "createdAt": Self.iso(account.createdAt), "emailVerifiedAt": account.emailVerifiedAt.map(Self.iso),
                 "language": account.locale, "twoFactorEnabled": try await portal.secondFactors.isEnrolled(.citizen(account.id)),
             ]),
-            "applications": applications, "accessLog": accesses,
+            "applications": applications, "accessLog": accesses, "documentSafe": safe,
+            "profile": profile.map { ["values": $0.values, "consentAt": Self.iso($0.consentAt)] as [String: Any] } ?? NSNull(),
             "notIncluded": t("dataSelfService.notIncluded"),
         ]
         zip.add("daten.json", try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]))

@@ -45,7 +45,7 @@ struct PostfachRoutes {
         let model: [String: Any] = [
             "email": account.email, "items": items, "hasItems": !items.isEmpty, "tasks": tasks, "hasTasks": !tasks.isEmpty,
             "claimAction": "/\(l)/konto/antraege", "caseNumber": values["case_number"] ?? "",
-            "settingsHref": "/\(l)/konto/einstellungen", "logoutAction": "/\(l)/konto/abmelden", "searchHref": "/\(l)/",
+            "settingsHref": "/\(l)/konto/einstellungen", "documentsHref": "/\(l)/konto/dokumente", "profileHref": "/\(l)/konto/profil", "logoutAction": "/\(l)/konto/abmelden", "searchHref": "/\(l)/",
             "errors": errors, "hasErrors": !errors.isEmpty, "claimError": claimError ?? "",
         ]
         return portal.page("account-home", locale: locale, path: "/konto", title: t("account.postfachTitle"), model: model,

@@ -50,16 +50,30 @@ struct AssistantRoutes {
             return Portal.redirect(nextLocation(draft: draft, flow: flow, locale: locale))
         }
         let attachments = page.hasFileField ? try await portal.drafts.attachments(draftId: draft.id, tenantId: draft.tenantId) : []
+        var values = draft.answers.pages[page.id] ?? [:]
+        var prefillNotice: String?
+        // Once-only: a page not answered yet shows the signed-in citizen's stored details (only the fields about
+        // the applicant); nothing is saved until the citizen continues, and everything can be changed.
+        if values.isEmpty, let accountId = session.accountId, let profile = try await portal.profiles.profile(accountId: accountId) {
+            let prefilled = portal.prefill.values(assistant: assistant.id, page: page.id, profile: profile)
+            if !prefilled.isEmpty {
+                values = prefilled
+                let t = portal.translator(locale)
+                let labels = page.fields.filter { prefilled[$0.id] != nil }.map { $0.label.text(locale) }
+                prefillNotice = t("profile.notice", ["fields": labels.joined(separator: ", ")])
+            }
+        }
         return render(page: page, draft: draft, assistant: assistant, session: session, locale: locale,
-                      values: draft.answers.pages[page.id] ?? [:], rawInput: nil, errors: [], attachments: attachments,
+                      values: values, rawInput: nil, errors: [], attachments: attachments,
                       returnToCheck: request.uri.queryParameters["return"] == "check",
-                      changedNotice: request.uri.queryParameters["geaendert"] == "1")
+                      changedNotice: request.uri.queryParameters["geaendert"] == "1", safe: try await safeDocuments(session, page: page),
+                      prefillNotice: prefillNotice)
     }
 
     func savePage(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
         let (draft, assistant, session) = try await load(request, context)
         guard let pageId = context.parameters.get("page"), let page = assistant.page(pageId) else { throw HTTPError(.notFound) }
-        let form = try await portal.verifiedForm(request, session: session)
+        let form = try await addingSafeChoices(try await portal.verifiedForm(request, session: session), session: session)
         let flow = AssistantFlow(definition: assistant)
         guard flow.isVisible(page.id, answers: draft.answers) else {
             return Portal.redirect(nextLocation(draft: draft, flow: flow, locale: locale))
@@ -76,7 +90,8 @@ struct AssistantRoutes {
             }
             let attachments = page.hasFileField ? try await portal.drafts.attachments(draftId: draft.id, tenantId: draft.tenantId) : []
             return render(page: page, draft: draft, assistant: assistant, session: session, locale: locale, values: existing,
-                          rawInput: input, errors: [], attachments: attachments, returnToCheck: returnToCheck)
+                          rawInput: input, errors: [], attachments: attachments, returnToCheck: returnToCheck,
+                          safe: try await safeDocuments(session, page: page))
         }
         var validation = PageValidator().validate(page: page, input: form.values, uploads: form.files, existing: existing,
                                                   definition: assistant, answers: draft.answers)
@@ -87,7 +102,7 @@ struct AssistantRoutes {
             let attachments = page.hasFileField ? try await portal.drafts.attachments(draftId: draft.id, tenantId: draft.tenantId) : []
             return render(page: page, draft: draft, assistant: assistant, session: session, locale: locale, values: existing,
                           rawInput: validation.rawInput, errors: validation.errors, attachments: attachments,
-                          returnToCheck: returnToCheck, status: .unprocessableContent)
+                          returnToCheck: returnToCheck, status: .unprocessableContent, safe: try await safeDocuments(session, page: page))
         }
         var answers = draft.answers
         answers.set(page: page.id, values: validation.values)
@@ -141,6 +156,42 @@ struct AssistantRoutes {
             tenant: portal.tenantsById[draft.tenantId])
     }
 
+    /// File questions offer the signed-in citizen's Dokumentensafe documents of an accepted type.
+    static func offeringSafe(_ fields: [[String: Any]], safe: [SafeDocument], translator t: Translator) -> [[String: Any]] {
+        guard !safe.isEmpty else { return fields }
+        return fields.map { item in
+            guard item["kind_file"] as? Bool == true, let accept = item["accept"] as? String else { return item }
+            let accepted = Set(accept.split(separator: ",").map(String.init))
+            let options = safe.filter { accepted.contains($0.contentType) }.map { document in
+                ["value": document.id, "label": "\(document.filename) (\(ThreadPresenter.size(document.size, t)), \(t.date(document.createdAt)))"]
+            }
+            guard !options.isEmpty else { return item }
+            var changed = item
+            changed["hasSafe"] = true
+            changed["safeDocuments"] = options
+            return changed
+        }
+    }
+
+    /// The signed-in citizen's Dokumentensafe, when the page asks for files.
+    private func safeDocuments(_ session: SessionRecord, page: PageDefinition) async throws -> [SafeDocument] {
+        guard page.hasFileField, let accountId = session.accountId else { return [] }
+        return try await portal.documentSafe.list(accountId: accountId)
+    }
+
+    /// A document chosen from the Dokumentensafe counts as the upload of its file question (and is checked like one).
+    private func addingSafeChoices(_ form: FormData, session: SessionRecord) async throws -> FormData {
+        guard let accountId = session.accountId else { return form }
+        var result = form
+        for (key, value) in form.values where key.hasSuffix("__safe") && !value.isEmpty {
+            let field = String(key.dropLast("__safe".count))
+            if let upload = form.files[field], !upload.data.isEmpty { continue }
+            guard let (document, data) = try await portal.documentSafe.open(accountId: accountId, id: value) else { continue }
+            result.files[field] = UploadedFile(filename: document.filename, data: data)
+        }
+        return result
+    }
+
     /// Opens a saved draft from its resume link in this browser.
     func resume(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
         let t = portal.translator(locale)
@@ -165,7 +216,8 @@ struct AssistantRoutes {
     private func render(
         page: PageDefinition, draft: DraftRecord, assistant: AssistantDefinition, session: SessionRecord, locale: AppLocale,
         values: [String: String], rawInput: [String: String]?, errors: [FieldError], attachments: [AttachmentInfo],
-        returnToCheck: Bool, status: HTTPResponse.Status = .ok, changedNotice: Bool = false
+        returnToCheck: Bool, status: HTTPResponse.Status = .ok, changedNotice: Bool = false, safe: [SafeDocument] = [],
+        prefillNotice: String? = nil
     ) -> Response {
         let t = portal.translator(locale)
         let flow = AssistantFlow(definition: assistant)
@@ -186,7 +238,8 @@ struct AssistantRoutes {
             title: page.title.text(locale),
             model: [
                 "serviceTitle": assistant.title.text(locale), "intro": page.intro?.text(locale) ?? "",
-                "fields": viewModel.fields(values: values, rawInput: rawInput, errors: errors, attachments: attachments),
+                "fields": Self.offeringSafe(viewModel.fields(values: values, rawInput: rawInput, errors: errors, attachments: attachments),
+                                            safe: safe, translator: t),
                 "errors": errorList, "hasErrors": !errors.isEmpty, "multipart": page.hasFileField,
                 "action": "/\(locale.rawValue)/antrag/\(draft.id)/\(page.id)", "backHref": back,
                 "returnToCheck": returnToCheck, "singleRadio": viewModel.isSingleQuestion && page.fields[0].kind == .radio,
@@ -194,7 +247,7 @@ struct AssistantRoutes {
                 "canAdd": page.repeat.map { viewModel.entryCount(values: values, rawInput: rawInput) < $0.max } ?? false,
                 "addLabel": page.repeat.map { t("question.addEntry", ["item": $0.itemLabel.text(locale)]) } ?? "",
                 "progress": t("question.progress", ["current": String(position), "total": String(visible.count)]),
-                "changedNotice": changedNotice,
+                "changedNotice": changedNotice, "prefillNotice": prefillNotice.map { [$0] } ?? [],
             ],
             status: status, csrf: session.csrfToken, tenant: portal.tenantsById[draft.tenantId], hasErrors: !errors.isEmpty)
     }

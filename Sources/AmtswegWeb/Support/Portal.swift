@@ -18,6 +18,12 @@ public struct Portal: Sendable {
     public let accounts: AccountRepository
     /// Postfach threads: messages, Nachforderungen and replies.
     public let messages: MessageRepository
+    /// Citizens' Dokumentensafe.
+    public let documentSafe: DocumentSafeRepository
+    /// Citizens' profiles for prefilling (with consent).
+    public let profiles: ProfileRepository
+    /// Which assistant fields a profile may prefill.
+    public let prefill: PrefillMap
     /// TOTP secrets and recovery codes of case workers and citizens.
     public let secondFactors: SecondFactorRepository
     /// Mails waiting to be sent.
@@ -92,6 +98,9 @@ public struct Portal: Sendable {
             applications: ApplicationRepository(database: database, protector: protector),
             staff: StaffRepository(database: database), accounts: AccountRepository(database: database, protector: protector),
             messages: MessageRepository(database: database, protector: protector),
+            documentSafe: DocumentSafeRepository(database: database, protector: protector),
+            profiles: ProfileRepository(database: database, protector: protector),
+            prefill: try JSONDecoder().decode(PrefillMap.self, from: BundledResources.data("data/prefill.json")),
             secondFactors: SecondFactorRepository(database: database, protector: protector),
             outbox: outbox, mailWorker: mailWorker, passwords: passwords, catalogue: catalogue, assistants: assistants, assistantVersions: versions,
             offerings: offerings,

@@ -20,7 +20,9 @@ extension Portal {
         tenant: Tenant?, hasErrors: Bool = false
     ) -> String {
         let t = translator(locale)
-        var data = model
+        // swift-mustache renders a section for any String, the empty one included: drop empty top-level strings so
+        // `{{#intro}}…{{/intro}}` means "only when there is an intro".
+        var data = model.filter { !(($0.value as? String)?.isEmpty ?? false) }
         data["t"] = messageTrees[locale]!.value
         data["lang"] = locale.tag
         data["pageTitle"] = hasErrors ? "\(t("common.errorPrefix")) \(title) – \(t("common.siteName"))" : "\(title) – \(t("common.siteName"))"

@@ -616,15 +616,13 @@ def test_settings_change_email_password_logout_everywhere_and_delete(server, dri
     other.delete_all_cookies()
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: account-form.mustache wraps the keep list in {{#keepList}}, which "
-                                      "iterates, so /de/konto/loeschen shows the <ul> once per item (3 lists of 3)")
 def test_delete_page_shows_the_keep_list_once(server, mail_sink):
     email = confirmed_account(server, mail_sink, "olga")
     client, response = login_http(server, email, PASSWORD)
     assert response.status_code == 303
     page = client.get(f"{server}/de/konto/loeschen", timeout=30)
     assert page.status_code == 200
-    lists = page.text.count('<ul class="list">')
+    lists = page.text.count('<ul class="list" id="keep-list">')
     assert lists == 1 and page.text.count("Aufbewahrungsfristen") == 1, f"{lists} keep lists on the delete page"
 
 
@@ -695,9 +693,8 @@ def skip_to_main(driver) -> None:
 
 def to_error_link(driver, target: str) -> None:
     """On a page with errors, from the focus on load to the error summary's first link, which must point at `target`.
-    The pages do not move focus to the summary themselves (it has role=alert and tabindex=-1, but no script
-    focuses it), so from the top of the page this is the skip link, then Tab; if a later version focuses the
-    summary on load, one Tab from there."""
+    amtsweg.js focuses the summary when the page loads, so one Tab reaches its first link; without the focus (no
+    script) the way is the skip link, then Tab."""
     if focused(driver) != "#error-summary":
         skip_to_main(driver)
     press(driver, Keys.TAB)
@@ -924,9 +921,6 @@ def test_login_throttling_per_address_and_per_ip(server, mail_sink):
     assert TOO_MANY in error_summary_texts(response.text)[0], error_summary_texts(response.text)
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: a successful login resets the per-IP failure counter "
-                                      "(AccountRoutes.login resets both keys), so one IP can guess without limit by "
-                                      "signing in to its own account after every 9 failures")
 def test_ip_throttle_is_not_reset_by_a_login_to_another_account(server, mail_sink):
     base = server
     own = confirmed_account(server, mail_sink, "spray")

@@ -46,13 +46,16 @@ public struct TenantService: Codable, Sendable, Equatable {
     public let fee: FeeSchedule
     /// The office that handles it (e.g. "Ausländerbehörde"); nil: the tenant's default office.
     public let office: String?
+    /// The trust level the authority needs for it; nil: no account needed.
+    public let trustLevel: TrustLevel?
 
     /// Creates an offering.
-    public init(tenantId: UUID, leikaKey: String, assistantId: String, fee: FeeSchedule, office: String? = nil) {
+    public init(tenantId: UUID, leikaKey: String, assistantId: String, fee: FeeSchedule, office: String? = nil, trustLevel: TrustLevel? = nil) {
         self.tenantId = tenantId
         self.leikaKey = leikaKey
         self.assistantId = assistantId
         self.fee = fee
         self.office = office
+        self.trustLevel = trustLevel
     }
 }

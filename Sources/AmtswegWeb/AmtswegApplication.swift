@@ -13,6 +13,7 @@ public enum AmtswegApplication {
         router.add(middleware: ErrorMiddleware(portal: portal))
         OperationsRoutes(portal: portal).register(on: router)
         APIRoutes(portal: portal).register(on: router)
+        IdentityRoutes.registerCallback(on: router, portal: portal)
         for locale in AppLocale.allCases {
             PortalRoutes(portal: portal).register(on: router, locale: locale)
             AssistantRoutes(portal: portal).register(on: router, locale: locale)
@@ -26,6 +27,7 @@ public enum AmtswegApplication {
             DataSelfServiceRoutes(portal: portal).register(on: router, locale: locale)
             DocumentSafeRoutes(portal: portal).register(on: router, locale: locale)
             ProfileRoutes(portal: portal).register(on: router, locale: locale)
+            IdentityRoutes(portal: portal).register(on: router, locale: locale)
         }
         return router
     }

@@ -87,7 +87,7 @@ struct Serve: AsyncParsableCommand {
             }
             let mail = try Self.mailSettings(host: host, port: port, logger: logger)
             let portal = try await Portal.load(database: database, protector: try options.protector(logger: logger), secureCookies: secure,
-                                               logger: logger, scanner: scanner, mail: mail)
+                                               logger: logger, scanner: scanner, mail: mail, oidc: try Self.oidcSettings(baseURL: mail.baseURL, logger: logger))
             let app = AmtswegApplication.build(portal: portal, host: host, port: port, logger: logger)
             print("Amtsweg läuft auf http://\(host):\(port)/")
             try await app.runService()
@@ -120,6 +120,25 @@ extension Serve {
             logger.warning("no mail transport configured (AMTSWEG_SMTP_URL or AMTSWEG_MAIL_DIR): mails stay in the outbox")
         }
         return settings
+    }
+}
+
+extension Serve {
+    /// The identity provider from AMTSWEG_OIDC_ISSUER, AMTSWEG_OIDC_CLIENT_ID, AMTSWEG_OIDC_CLIENT_SECRET and
+    /// AMTSWEG_OIDC_NAME (shown to citizens, default BundID); the callback is `{AMTSWEG_PUBLIC_URL}/oidc/callback`.
+    static func oidcSettings(baseURL: String, logger: Logger) throws -> OIDCSettings? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let issuer = environment["AMTSWEG_OIDC_ISSUER"], !issuer.isEmpty else { return nil }
+        do {
+            let settings = try OIDCSettings(
+                issuer: issuer, clientId: environment["AMTSWEG_OIDC_CLIENT_ID"] ?? "", clientSecret: environment["AMTSWEG_OIDC_CLIENT_SECRET"] ?? "",
+                displayName: environment["AMTSWEG_OIDC_NAME"] ?? "BundID",
+                redirectURI: (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + "/oidc/callback")
+            logger.info("identity provider configured", metadata: ["issuer": "\(settings.issuer)"])
+            return settings
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 }
 

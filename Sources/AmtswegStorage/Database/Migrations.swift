@@ -146,6 +146,14 @@ public enum Migrator {
                 updated_at {BIGINT} NOT NULL)
             """,
         ]),
+        Migration(version: 9, name: "trust levels and linked identities", statements: [
+            "ALTER TABLE tenant_services ADD COLUMN trust_level TEXT NULL",
+            """
+            CREATE TABLE external_identities (
+                issuer TEXT NOT NULL, subject TEXT NOT NULL, account_id TEXT NOT NULL UNIQUE, level TEXT NOT NULL,
+                linked_at {BIGINT} NOT NULL, last_used_at {BIGINT} NOT NULL, PRIMARY KEY (issuer, subject))
+            """,
+        ]),
     ]
 
     /// The highest migration version this build knows.

@@ -212,7 +212,8 @@ public struct AccountRepository: Sendable {
         }
     }
 
-    /// Deletes the account: its sessions, tokens, second factor, document safe, profile and the account itself. Applications stay with the authority
+    /// Deletes the account: its sessions, tokens, second factor, document safe, profile, linked
+    /// identity and the account itself. Applications stay with the authority
     /// (their retention is the authority's legal duty) but are no longer linked to an account; a notice is queued.
     public func delete(accountId: String, now: Int64 = Clock.millis()) async throws {
         let protector = protector
@@ -224,6 +225,7 @@ public struct AccountRepository: Sendable {
             try await sql.raw("DELETE FROM account_tokens WHERE account_id = \(bind: accountId)").run()
             try await sql.raw("DELETE FROM citizen_accounts WHERE id = \(bind: accountId)").run()
             try await sql.raw("DELETE FROM safe_documents WHERE account_id = \(bind: accountId)").run()
+            try await sql.raw("DELETE FROM external_identities WHERE account_id = \(bind: accountId)").run()
             try await sql.raw("DELETE FROM citizen_profiles WHERE account_id = \(bind: accountId)").run()
             try await sql.raw("DELETE FROM second_factors WHERE owner = \(bind: FactorOwner.citizen(accountId).key)").run()
             try await sql.raw("DELETE FROM recovery_codes WHERE owner = \(bind: FactorOwner.citizen(accountId).key)").run()

@@ -8,6 +8,10 @@ public struct SessionData: Codable, Sendable, Equatable {
     public var receipts: [String: String] = [:]
     /// Applications whose status this session may see after entering Vorgangsnummer and access code.
     public var statusGrants: [String] = []
+    /// The trust level this session proved through an identity provider (nil: password only, i.e. basis).
+    public var trustLevel: TrustLevel?
+    /// An OpenID Connect authorization request on its way: state, nonce, PKCE verifier and what it is for.
+    public var oidcRequest: OIDCRequestState?
     /// A login whose password was right and which waits for the second factor.
     public var pendingLogin: PendingLogin?
     /// An account whose password was just given correctly but whose address is not confirmed yet, so the
@@ -16,6 +20,35 @@ public struct SessionData: Codable, Sendable, Equatable {
 
     /// Empty session data.
     public init() {}
+}
+
+/// What a session remembers of an authorization request it sent to the identity provider.
+public struct OIDCRequestState: Codable, Sendable, Equatable {
+    public let state: String
+    public let nonce: String
+    public let codeVerifier: String
+    /// "link", "stepup" or "login".
+    public let purpose: String
+    /// Where to go afterwards (a local path).
+    public let returnTo: String
+    /// The level asked for.
+    public let level: TrustLevel
+    public let locale: String
+    /// When it was sent (ms); it expires after ten minutes.
+    public let at: Int64
+
+    /// Creates the state of a new request.
+    public init(state: String, nonce: String, codeVerifier: String, purpose: String, returnTo: String, level: TrustLevel, locale: String,
+                at: Int64 = Clock.millis()) {
+        self.state = state
+        self.nonce = nonce
+        self.codeVerifier = codeVerifier
+        self.purpose = purpose
+        self.returnTo = returnTo
+        self.level = level
+        self.locale = locale
+        self.at = at
+    }
 }
 
 /// A login between password and second factor: who, and since when (it expires after five minutes).

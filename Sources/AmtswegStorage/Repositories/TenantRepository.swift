@@ -51,14 +51,15 @@ public struct TenantRepository: Sendable {
         try await database.read { sql in try await sql.raw("SELECT * FROM tenants ORDER BY name").all().map(Self.tenant) }
     }
 
-    /// Offers a service at a tenant, or changes its assistant and fee.
+    /// Offers a service at a tenant, or changes its assistant, fee, office and trust level.
     public func offer(_ service: TenantService) async throws {
         try await database.write { sql in
             try await sql.raw("DELETE FROM tenant_services WHERE tenant_id = \(bind: service.tenantId.uuidString) AND leika_key = \(bind: service.leikaKey)").run()
             try await sql.raw("""
-                INSERT INTO tenant_services (tenant_id, leika_key, assistant_id, fee_first_cents, fee_further_cents, office)
+                INSERT INTO tenant_services (tenant_id, leika_key, assistant_id, fee_first_cents, fee_further_cents, office, trust_level)
                 VALUES (\(bind: service.tenantId.uuidString), \(bind: service.leikaKey), \(bind: service.assistantId),
-                        \(bind: service.fee.firstCopyCents), \(bind: service.fee.furtherCopyCents), \(bind: service.office))
+                        \(bind: service.fee.firstCopyCents), \(bind: service.fee.furtherCopyCents), \(bind: service.office),
+                        \(bind: service.trustLevel?.rawValue))
                 """).run()
         }
     }
@@ -74,7 +75,8 @@ public struct TenantRepository: Sendable {
                     fee: FeeSchedule(
                         firstCopyCents: try row.decode(column: "fee_first_cents", as: Int.self),
                         furtherCopyCents: try row.decode(column: "fee_further_cents", as: Int.self)),
-                    office: try row.decode(column: "office", as: String?.self))
+                    office: try row.decode(column: "office", as: String?.self),
+                    trustLevel: try row.decode(column: "trust_level", as: String?.self).flatMap(TrustLevel.init(rawValue:)))
             }
         }
     }

@@ -60,17 +60,22 @@ extension Portal {
     func accountForm(
         _ request: Request, locale: AppLocale, path: String, title: String, intro: [String] = [], fields: [AccountField],
         submitLabel: String, submitId: String, hidden: [String: String] = [:], links: [AccountLink] = [], keepList: [String] = [],
-        danger: Bool = false, formError: String? = nil
+        danger: Bool = false, formError: String? = nil,
+        extraForm: (action: String, heading: String, text: String, label: String, id: String)? = nil
     ) async throws -> Response {
         let (session, cookie) = try await ensureSession(of: request)
         var errors = fields.compactMap { field in field.error.map { ["href": "#\(field.id)", "message": $0] } }
         if let formError { errors.insert(["href": "#\(fields.first?.id ?? "main")", "message": formError], at: 0) }
-        let model: [String: Any] = [
+        var model: [String: Any] = [
             "intro": intro, "fields": fields.map(\.model), "action": "/\(locale.rawValue)\(path)", "submitLabel": submitLabel,
             "submitId": submitId, "hidden": hidden.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] },
-            "links": links.map { ["href": $0.href, "label": $0.label, "id": $0.id] }, "keepList": keepList, "danger": danger,
+            "links": links.map { ["href": $0.href, "label": $0.label, "id": $0.id] }, "keepList": keepList, "hasKeepList": !keepList.isEmpty, "danger": danger,
             "errors": errors, "hasErrors": !errors.isEmpty,
         ]
+        if let extraForm {
+            model["extraForm"] = ["action": extraForm.action, "heading": extraForm.heading, "text": extraForm.text,
+                                  "label": extraForm.label, "buttonId": extraForm.id]
+        }
         // A path with a query (a token) must not be switched by the language links; they lead to the page without it.
         let languagePath = path.split(separator: "?").first.map(String.init) ?? path
         return page("account-form", locale: locale, path: languagePath, title: title, model: model,

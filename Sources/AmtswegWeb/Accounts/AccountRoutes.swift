@@ -114,19 +114,27 @@ struct AccountRoutes {
             status: .notFound)
     }
 
-    func loginPage(_ request: Request, locale: AppLocale, email: String = "", formError: String? = nil) async throws -> Response {
-        if try await portal.citizen(of: request) != nil { return Portal.redirect("/\(locale.rawValue)/konto") }
+    func loginPage(_ request: Request, locale: AppLocale, email: String = "", formError: String? = nil, returnTo: String? = nil) async throws -> Response {
+        let next = returnTo ?? IdentityRoutes.localPath(request.uri.queryParameters["weiter"].map(String.init))
+        if try await portal.citizen(of: request) != nil { return Portal.redirect(next ?? "/\(locale.rawValue)/konto") }
         let t = portal.translator(locale)
+        var intro = [t("account.loginIntro")]
+        if next != nil { intro.insert(t("account.loginNeeded"), at: 0) }
+        let provider = portal.oidc.map { oidc in
+            (action: "/\(locale.rawValue)/konto/anmelden/extern", heading: t("identity.loginHeading", ["provider": oidc.settings.displayName]),
+             text: t("identity.loginText", ["provider": oidc.settings.displayName]),
+             label: t("identity.loginWith", ["provider": oidc.settings.displayName]), id: "provider-login")
+        }
         return try await portal.accountForm(
-            request, locale: locale, path: "/konto/anmelden", title: t("account.loginTitle"), intro: [t("account.loginIntro")],
+            request, locale: locale, path: "/konto/anmelden", title: t("account.loginTitle"), intro: intro,
             fields: [
                 AccountField(id: "email", label: t("account.email"), type: "email", autocomplete: "username", value: email),
                 AccountField(id: "password", label: t("account.password"), type: "password", autocomplete: "current-password"),
             ],
-            submitLabel: t("account.loginButton"), submitId: "login",
+            submitLabel: t("account.loginButton"), submitId: "login", hidden: next.map { ["weiter": $0] } ?? [:],
             links: [AccountLink(href: "/\(locale.rawValue)/konto/passwort-vergessen", label: t("account.forgotLink"), id: "forgot-link"),
                     AccountLink(href: "/\(locale.rawValue)/konto/registrieren", label: t("account.noAccount"), id: "register-link")],
-            formError: formError)
+            formError: formError, extraForm: provider)
     }
 
     func login(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
@@ -139,16 +147,19 @@ struct AccountRoutes {
         let keys = ["citizen-login-ip:\(context.remoteIP)", "citizen-login:\(email)"]
         guard keys.allSatisfy({ portal.throttle.allows($0) }) else {
             context.logger.notice("citizen login throttled")
-            return try await loginPage(request, locale: locale, email: rawEmail, formError: t("account.tooMany"))
+            return try await loginPage(request, locale: locale, email: rawEmail, formError: t("account.tooMany"),
+                                       returnTo: IdentityRoutes.localPath(form.values["weiter"]))
         }
         let account = try await portal.accounts.account(email: email)
         let valid = await portal.passwords.verify(password, against: account?.passwordHash)
         guard let account, valid, !password.isEmpty else {
             keys.forEach { portal.throttle.recordFailure($0) }
             context.logger.notice("citizen login failed")
-            return try await loginPage(request, locale: locale, email: rawEmail, formError: t("account.loginFailed"))
+            return try await loginPage(request, locale: locale, email: rawEmail, formError: t("account.loginFailed"),
+                                       returnTo: IdentityRoutes.localPath(form.values["weiter"]))
         }
-        keys.forEach { portal.throttle.reset($0) }
+        // Only the address's counter: the IP's failures stay, or one own account would reset guessing at others.
+        portal.throttle.reset(keys[1])
         guard account.emailVerifiedAt != nil else {
             var data = session.data
             data.unverifiedAccountId = account.id
@@ -165,7 +176,8 @@ struct AccountRoutes {
         data.unverifiedAccountId = nil
         let rotated = try await portal.sessions.rotate(SessionRecord(copying: session, data: data), accountId: account.id)
         context.logger.info("citizen login succeeded", metadata: ["account": "\(account.id)"])
-        return Portal.redirect("/\(locale.rawValue)/konto", headers: portal.cookieHeader(token: rotated.token))
+        return Portal.redirect(IdentityRoutes.localPath(form.values["weiter"]) ?? "/\(locale.rawValue)/konto",
+                               headers: portal.cookieHeader(token: rotated.token))
     }
 
     func resendConfirmation(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {

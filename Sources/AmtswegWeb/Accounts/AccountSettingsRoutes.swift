@@ -29,6 +29,7 @@ struct AccountSettingsRoutes {
             "links": [
                 ["href": "/\(l)/konto/passwort-aendern", "label": t("account.changePasswordTitle"), "id": "change-password-link"],
                 ["href": "/\(l)/konto/email-aendern", "label": t("account.changeEmailTitle"), "id": "change-email-link"],
+                ["href": "/\(l)/konto/identitaet", "label": t("identity.settingsLink"), "id": "identity-link"],
                 ["href": "/\(l)/konto/daten", "label": t("account.dataLink"), "id": "data-link"],
                 ["href": "/\(l)/konto/loeschen", "label": t("account.deleteTitle"), "id": "delete-link"],
             ],

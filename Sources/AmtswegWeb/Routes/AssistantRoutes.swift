@@ -291,6 +291,10 @@ struct AssistantRoutes {
             return Portal.redirect("/\(locale.rawValue)/antrag/\(draft.id)/\(missing.id)")
         }
         guard let offering = portal.offerings[draft.leikaKey]?.first(where: { $0.tenantId == draft.tenantId }) else { throw HTTPError(.notFound) }
+        // Checked again here: the session may have lost its level (identity unlinked) since the draft was started.
+        if let redirect = portal.trustRedirect(for: offering, session: session, locale: locale, returnTo: "/\(locale.rawValue)/antrag/\(draft.id)/pruefen") {
+            return redirect
+        }
         let answers = flow.pruned(draft.answers)
         let fee = flow.fee(for: answers, schedule: offering.fee)
         let previous = session.data

@@ -62,7 +62,8 @@ struct BackofficeRoutes {
             context.logger.notice("login failed")
             return try await loginPage(request, locale: locale, error: t("staff.loginFailed"), username: username)
         }
-        keys.forEach { portal.throttle.reset($0) }
+        // Only the user's counter: the IP's failures stay, or one own login would reset guessing at others.
+        portal.throttle.reset(keys[1])
         context.logger.info("password accepted, second factor next", metadata: ["user": "\(user.id)", "tenant": "\(user.tenantId)"])
         // Case workers always need the second factor; without one they set it up now.
         return try await SecondFactorFlow(portal: portal).begin(

@@ -100,6 +100,10 @@ struct PortalRoutes {
                 "legalBasis": info.legalBasis.text(locale), "fee": feeText, "authority": tenant.name, "office": offering.office ?? tenant.office,
                 "contactEmail": tenant.contactEmail, "startAction": "/\(locale.rawValue)/leistungen/\(key)/start",
                 "leikaKey": key,
+                "trustNote": offering.trustLevel.map { level in
+                    level == .basis ? t("identity.serviceNeedsAccount")
+                        : t("identity.serviceNeedsLevel", ["level": t("identity.level.\(level.rawValue)")])
+                } ?? "",
             ],
             csrf: session.csrfToken, tenant: tenant, headers: cookie)
     }
@@ -108,6 +112,9 @@ struct PortalRoutes {
         guard let key = context.parameters.get("key"), let (offering, tenant, assistant) = portal.offering(key) else { throw HTTPError(.notFound) }
         guard let (_, session) = try await portal.session(of: request) else { throw HTTPError(.forbidden) }
         _ = try await portal.verifiedForm(request, session: session)
+        if let redirect = portal.trustRedirect(for: offering, session: session, locale: locale, returnTo: "/\(locale.rawValue)/leistungen/\(key)") {
+            return redirect
+        }
         let draft = try await portal.drafts.create(
             tenantId: tenant.id, sessionHash: session.idHash, leikaKey: offering.leikaKey, assistant: assistant, locale: locale.rawValue)
         return Portal.redirect("/\(locale.rawValue)/antrag/\(draft.id)/\(assistant.pages[0].id)")

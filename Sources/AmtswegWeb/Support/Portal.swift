@@ -24,6 +24,10 @@ public struct Portal: Sendable {
     public let profiles: ProfileRepository
     /// Which assistant fields a profile may prefill.
     public let prefill: PrefillMap
+    /// Accounts' links to external identities (e.g. BundID).
+    public let identities: IdentityRepository
+    /// The external identity provider, when configured.
+    public let oidc: OIDCClient?
     /// TOTP secrets and recovery codes of case workers and citizens.
     public let secondFactors: SecondFactorRepository
     /// Mails waiting to be sent.
@@ -66,7 +70,7 @@ public struct Portal: Sendable {
     /// Loads resources and the tenant directory from `database`.
     public static func load(database: any Database, protector: DataProtector, secureCookies: Bool, logger: Logger,
                             scanner: ClamdScanner? = nil, mail: MailSettings = MailSettings(),
-                            passwordCost: UInt8 = 12) async throws -> Portal {
+                            passwordCost: UInt8 = 12, oidc: OIDCSettings? = nil) async throws -> Portal {
         let catalogue = try ServiceCatalogue(json: BundledResources.data("data/ozg-katalog-2019.json"))
         let versions = try loadAssistantVersions()
         let assistants = versions.mapValues { byVersion in byVersion.values.max { Self.versionOrder($0.version, $1.version) }! }
@@ -101,6 +105,7 @@ public struct Portal: Sendable {
             documentSafe: DocumentSafeRepository(database: database, protector: protector),
             profiles: ProfileRepository(database: database, protector: protector),
             prefill: try JSONDecoder().decode(PrefillMap.self, from: BundledResources.data("data/prefill.json")),
+            identities: IdentityRepository(database: database), oidc: oidc.map { OIDCClient(settings: $0) },
             secondFactors: SecondFactorRepository(database: database, protector: protector),
             outbox: outbox, mailWorker: mailWorker, passwords: passwords, catalogue: catalogue, assistants: assistants, assistantVersions: versions,
             offerings: offerings,

@@ -115,6 +115,9 @@
   } };
 
   document.addEventListener("DOMContentLoaded", function () {
+    // After a refused form, focus the error summary so screen readers read it and keyboard users start there.
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
     var forms = document.querySelectorAll("form");
     for (var i = 0; i < forms.length; i++) {
       (function (form) {

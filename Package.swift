@@ -95,6 +95,7 @@ let package = Package(
             dependencies: [
                 "AmtswegWeb", "AmtswegStorage", "AmtswegCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
     ],

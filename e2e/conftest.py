@@ -1,7 +1,8 @@
 """Fixtures for Amtsweg's browser tests.
 
 - `server`: starts `$AMTSWEG_BIN serve --demo` on a free loopback port with a fresh SQLite
-  database, sending mail to `mail_sink` (a real SMTP server on loopback), and yields its base URL; `server_db_url` is that database's `AMTSWEG_DATABASE_URL`.
+  database, sending mail to `mail_sink` (a real SMTP server on loopback) and using a real OpenID Connect provider
+  (e2e/oidc_provider.py, "Test-BundID") for identity links and step-up, and yields its base URL; `server_db_url` is that database's `AMTSWEG_DATABASE_URL`.
 - `api_key`: an API key of the demo authority, from `amtsweg demo` run on the server's database.
 - `driver`: Debian's headless Chromium through Selenium 4 and Debian's chromedriver.
 - `check_axe(driver)`: runs axe-core (WCAG 2.0/2.1 A and AA rules) on the current page and
@@ -88,8 +89,13 @@ def server(tmp_path_factory, server_db_url, clamd_socket, mail_sink):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log_path = tmp / "server.log"
+    # A real OpenID Connect provider ("Test-BundID", e2e/oidc_provider.py) for linking, sign-in and step-up.
+    from oidc_provider import OIDCProvider
+    idp = OIDCProvider(client_id="amtsweg", client_secret="geheim", redirect_uris=[f"{base}/oidc/callback"]).start()
     env = dict(os.environ, AMTSWEG_DATABASE_URL=server_db_url, AMTSWEG_CLAMD=f"unix:{clamd_socket}",
-               AMTSWEG_SMTP_URL=mail_sink.url, AMTSWEG_PUBLIC_URL=base, AMTSWEG_MAIL_FROM="noreply@musterstadt.example")
+               AMTSWEG_SMTP_URL=mail_sink.url, AMTSWEG_PUBLIC_URL=base, AMTSWEG_MAIL_FROM="noreply@musterstadt.example",
+               AMTSWEG_OIDC_ISSUER=idp.issuer, AMTSWEG_OIDC_CLIENT_ID="amtsweg", AMTSWEG_OIDC_CLIENT_SECRET="geheim",
+               AMTSWEG_OIDC_NAME="Test-BundID")
     cmd = [str(binary), "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)]
 
     with open(log_path, "wb") as log:
@@ -118,6 +124,7 @@ def server(tmp_path_factory, server_db_url, clamd_socket, mail_sink):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+        idp.stop()
         print(f"\nserver log: {log_path}")
 
 
@@ -261,3 +268,56 @@ def staff_login(driver, base: str, locale: str = "de") -> None:
     driver.find_element(By.ID, "code").send_keys(next_demo_totp())
     driver.find_element(By.ID, "verify-code").click()
     WebDriverWait(driver, 20).until(lambda d: re.search(rf"/{locale}/verwaltung/?$", d.current_url))
+
+
+def meet_trust_requirement(driver, base: str, mail_sink, level_acr: str = "STORK-QAA-Level-4") -> None:
+    """When starting a service sent the browser to sign in or to step up: registers and confirms a new account, signs
+    in, and proves the level at the test identity provider; ends on the service page, ready to start."""
+    import uuid
+    from urllib.parse import urlparse
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    def wait_loaded():
+        WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+    if "/konto/anmelden" in driver.current_url:
+        login_url = driver.current_url
+        email, password = f"walk-{uuid.uuid4().hex[:8]}@example.org", "Ein Satz als Passwort 42"
+        driver.get(f"{base}/de/konto/registrieren")
+        driver.find_element(By.ID, "email").send_keys(email)
+        driver.find_element(By.ID, "password").send_keys(password)
+        driver.find_element(By.ID, "register").click()
+        WebDriverWait(driver, 20).until(lambda d: d.current_url.endswith("/konto/registriert"))
+        mail = mail_sink.wait_for(email, subject_contains="Bestätigen", timeout=30)[-1]
+        driver.get(next(link for link in mail_sink.links_in(mail) if "/konto/bestaetigen" in link))
+        wait_loaded()
+        driver.find_element(By.ID, "confirm").click()
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "login-link"))
+        driver.get(login_url)
+        wait_loaded()
+        driver.find_element(By.ID, "email").send_keys(email)
+        driver.find_element(By.ID, "password").send_keys(password)
+        driver.find_element(By.ID, "login").click()
+        WebDriverWait(driver, 20).until(lambda d: "/konto/anmelden" not in d.current_url)
+        wait_loaded()
+        # Back on the service page: starting again either begins the application (an account was enough; the
+        # walk starts its own) or sends on to the step-up.
+        service_url = driver.current_url
+        driver.find_element(By.ID, "start").click()
+        WebDriverWait(driver, 20).until(lambda d: "/leistungen/" not in urlparse(d.current_url).path)
+        wait_loaded()
+        if "/konto/vertrauensniveau" not in driver.current_url:
+            driver.get(service_url)
+            wait_loaded()
+    if "/konto/vertrauensniveau" in driver.current_url:
+        check_axe(driver)
+        driver.find_element(By.ID, "step-up").click()
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "idp-login"))
+        driver.find_element(By.ID, "username").clear()
+        # One identity per account: an identity already linked elsewhere is refused.
+        driver.find_element(By.ID, "username").send_keys(f"walk{uuid.uuid4().hex[:8]}")
+        Select(driver.find_element(By.ID, "level")).select_by_value(level_acr)
+        driver.find_element(By.ID, "idp-login").click()
+        WebDriverWait(driver, 20).until(lambda d: "/leistungen/" in urlparse(d.current_url).path)
+        wait_loaded()

@@ -1,5 +1,6 @@
 import AmtswegCore
 import AmtswegStorage
+import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -9,7 +10,11 @@ public enum AmtswegApplication {
     /// The router with every route, for the server and for tests.
     public static func router(portal: Portal) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
-        router.add(middleware: SecurityHeadersMiddleware(https: portal.secureCookies))
+        let providerOrigin = portal.oidc.flatMap { URL(string: $0.settings.issuer) }.flatMap { url -> String? in
+            guard let scheme = url.scheme, let host = url.host else { return nil }
+            return "\(scheme)://\(host)\(url.port.map { ":\($0)" } ?? "")"
+        }
+        router.add(middleware: SecurityHeadersMiddleware(https: portal.secureCookies, formTargets: providerOrigin.map { [$0] } ?? []))
         router.add(middleware: ErrorMiddleware(portal: portal))
         OperationsRoutes(portal: portal).register(on: router)
         APIRoutes(portal: portal).register(on: router)

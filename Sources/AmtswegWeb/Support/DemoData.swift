@@ -24,7 +24,8 @@ public enum DemoData {
         for offering in try demoOfferings() {
             try await tenants.offer(TenantService(
                 tenantId: tenant.id, leikaKey: offering.leikaKey, assistantId: offering.assistantId,
-                fee: FeeSchedule(firstCopyCents: offering.firstCopyCents, furtherCopyCents: offering.furtherCopyCents), office: offering.office))
+                fee: FeeSchedule(firstCopyCents: offering.firstCopyCents, furtherCopyCents: offering.furtherCopyCents), office: offering.office,
+                trustLevel: offering.trustLevel))
         }
         let hash = Bcrypt.hash(password, cost: bcryptCost)
         let staff = StaffRepository(database: database)
@@ -47,6 +48,7 @@ public enum DemoData {
         let office: String
         let firstCopyCents: Int
         let furtherCopyCents: Int
+        let trustLevel: TrustLevel?
     }
 
     /// The services the demo authority offers (Resources/data/demo-offerings.json); demo prices, each authority sets its own.

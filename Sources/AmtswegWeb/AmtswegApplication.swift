@@ -42,7 +42,7 @@ public enum AmtswegApplication {
         Application(
             router: router(portal: portal),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            services: [HousekeepingService(sessions: portal.sessions, drafts: portal.drafts, logger: logger)] as [any Service]
+            services: [HousekeepingService(sessions: portal.sessions, drafts: portal.drafts, accounts: portal.accounts, logger: logger)] as [any Service]
                 + (portal.mailWorker.map { [$0] } ?? []),
             logger: logger)
     }

@@ -240,6 +240,28 @@ struct AccountStorageTests {
         }
     }
 
+    @Test("housekeeping deletes used and expired tokens, accounts never confirmed, and old mail traces; keeps the rest", arguments: Backend.allCases)
+    func purge(backend: Backend) async throws {
+        try await backend.with { database in
+            let accounts = AccountRepository(database: database, protector: Self.protector)
+            let day: Int64 = 86_400_000
+            let old = uniqueEmail("alt"), fresh = uniqueEmail("neu"), confirmed = uniqueEmail("ok")
+            try await accounts.register(email: old, passwordHash: "h", locale: "de", now: Clock.millis() - 8 * day)
+            try await accounts.register(email: fresh, passwordHash: "h", locale: "de")
+            try await accounts.register(email: confirmed, passwordHash: "h", locale: "de", now: Clock.millis() - 9 * day)
+            let token = try #require(try await queuedMails(database, to: confirmed, protector: Self.protector).first?.1["token"])
+            let confirmedAccount = try #require(try await accounts.confirmEmail(token: token, now: Clock.millis() - 9 * day + 1000))
+            try await accounts.purgeStale()
+            #expect(try await accounts.account(email: old) == nil)
+            #expect(try await accounts.account(email: fresh) != nil)
+            #expect(try await accounts.account(id: confirmedAccount.id) != nil)
+            let used = try await database.read { sql in
+                try await sql.raw("SELECT COUNT(*) AS n FROM account_tokens WHERE account_id = \(bind: confirmedAccount.id)").all().first!.decode(column: "n", as: Int.self)
+            }
+            #expect(used == 0)
+        }
+    }
+
     @Test("backoff doubles from 30 s up to 8 h, within the jitter bounds")
     func backoff() {
         #expect(MailOutbox.backoffMillis(attempt: 1, jitter: 1) == 30_000)

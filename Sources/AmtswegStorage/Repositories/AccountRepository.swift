@@ -234,6 +234,26 @@ public struct AccountRepository: Sendable {
         }
     }
 
+    /// Data minimisation: deletes used or expired tokens, accounts never confirmed within `unconfirmedDays`, and the
+    /// traces of mails sent or given up more than `mailDays` ago. Returns how many rows went.
+    @discardableResult
+    public func purgeStale(now: Int64 = Clock.millis(), unconfirmedDays: Int64 = 7, mailDays: Int64 = 30) async throws -> Int {
+        let day: Int64 = 86_400_000
+        return try await database.write { sql in
+            let tokens = try await sql.raw("""
+                DELETE FROM account_tokens WHERE used_at IS NOT NULL OR expires_at < \(bind: now) RETURNING token_hash
+                """).all().count
+            let accounts = try await sql.raw("""
+                DELETE FROM citizen_accounts WHERE email_verified_at IS NULL AND created_at < \(bind: now - unconfirmedDays * day) RETURNING id
+                """).all().count
+            let mails = try await sql.raw("""
+                DELETE FROM mail_outbox WHERE (sent_at IS NOT NULL AND sent_at < \(bind: now - mailDays * day))
+                   OR (failed_at IS NOT NULL AND failed_at < \(bind: now - mailDays * day)) RETURNING id
+                """).all().count
+            return tokens + accounts + mails
+        }
+    }
+
     /// Issues a token inside the caller's transaction; earlier unused tokens of the same purpose stop working.
     static func issueToken(_ sql: any SQLDatabase, accountId: String, purpose: AccountTokenPurpose, newEmail: String? = nil, now: Int64) async throws -> String {
         try await sql.raw("""

@@ -103,6 +103,8 @@ struct IdentityTests {
             #expect(try await carl.post("/de/leistungen/\(Self.meldebescheinigung)/start", [:]).location.hasPrefix("/de/antrag/"))
             // "weiter" never leads off the site.
             #expect(IdentityRoutes.localPath("//evil.example/x") == nil && IdentityRoutes.localPath("https://evil.example") == nil)
+            #expect(IdentityRoutes.localPath("/\t/evil.example") == nil && IdentityRoutes.localPath("/\\evil.example") == nil)
+            #expect(IdentityRoutes.localPath("/de/leistungen/99115003012000") == "/de/leistungen/99115003012000")
         }
     }
 

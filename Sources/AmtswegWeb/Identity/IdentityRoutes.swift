@@ -26,8 +26,10 @@ struct IdentityRoutes {
 
     /// A local path to return to, or nil for anything that could leave the site.
     static func localPath(_ text: String?) -> String? {
+        // No whitespace or control characters at all: browsers drop tabs and newlines, so "/\t/evil.example" would
+        // become "//evil.example".
         guard let text, text.hasPrefix("/"), !text.hasPrefix("//"), !text.contains("\\"), text.count < 300,
-              !text.contains(where: { $0.isNewline }) else { return nil }
+              text.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value != 127 }) else { return nil }
         return text
     }
 

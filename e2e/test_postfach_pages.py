@@ -13,8 +13,7 @@
    pages, never on the provider's stand-in pages).
 7. The citizen pages in English.
 8. Answering a Nachforderung with the keyboard only.
-9. Product bugs found while writing these tests, as strict xfail tests (each fails at its last assertion today; when
-   the bug is fixed the test XPASSes, which strict turns into a failure: then remove the marker).
+9. Regression tests for eight product bugs found while writing these tests (all fixed since).
 
 The case worker works in a browser of their own (`staff` fixture, signed in once per module with the demo TOTP), so the
 citizen's browser (`driver`) keeps its session. Every test uses new accounts (unique addresses), created over HTTP
@@ -217,7 +216,8 @@ def test_nachforderung_reply_and_case_view(server, driver, staff, mail_sink, tmp
     messages, targets = error_summary(staff)
     assert messages == ["Geben Sie einen Betreff ein."] and targets == ["#message-subject"], (messages, targets)
     assert staff.title.startswith("Fehler:"), staff.title
-    assert "Geben Sie einen Betreff ein." in by_id(staff, "message-error").text
+    assert "Geben Sie einen Betreff ein." in by_id(staff, "message-subject-error").text
+    assert by_id(staff, "message-subject").get_attribute("aria-invalid") == "true"
     # What was typed is kept, including the kind.
     assert by_id(staff, "kind-request").is_selected()
     assert "Personalausweises" in by_id(staff, "message-body").get_attribute("value")
@@ -821,7 +821,7 @@ def test_keyboard_only_reply_to_a_nachforderung(server, driver, staff, mail_sink
     assert len(replies) == 1 and "Der Geburtsort ist Meißen." in replies[0].text, [r.text for r in replies]
 
 
-# --- 9. known product bugs (strict xfail: each turns into a failure once the bug is fixed; then drop the marker) ---
+# --- 9. regression tests for bugs found while writing this module ----------------------------------------------
 
 def enable_two_factor(driver, base: str) -> Authenticator:
     """Sets up the second factor for the signed-in citizen; returns their authenticator."""
@@ -841,8 +841,6 @@ def citizen_with_request(server, driver, staff, mail_sink, name: str) -> tuple[s
     return application, send_request(staff, server, application, "Nachweis", "Bitte Nachweis senden.")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: on /de/konto/zwei-faktor with the second factor on, the language switch "
-                   "links to /en/konto/zwei-faktor/deaktivieren (the POST-only form action), which answers 404")
 def test_bug_language_switch_on_two_factor_management(server, driver, mail_sink):
     signed_in_citizen(server, driver, mail_sink, "bug-sprache")
     enable_two_factor(driver, server)
@@ -852,8 +850,6 @@ def test_bug_language_switch_on_two_factor_management(server, driver, mail_sink)
     assert urlparse(english).path == "/en/konto/zwei-faktor", english
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a login with ?weiter= (e.g. from a service that needs an account) loses the "
-                   "return path when the account has a second factor: after the code the citizen lands on /de/konto")
 def test_bug_login_with_second_factor_keeps_the_return_path(server, driver, mail_sink):
     email = signed_in_citizen(server, driver, mail_sink, "bug-weiter")
     app = enable_two_factor(driver, server)
@@ -867,8 +863,6 @@ def test_bug_login_with_second_factor_keeps_the_return_path(server, driver, mail
     assert path_of(driver) == "/de/konto/dokumente", driver.current_url
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: /en/konto/profil asks for dates like 31/12/1990 (hint, error text, and how it "
-                   "shows a stored date) but ProfileForm.isoDate only accepts '.' and '-': every English save fails")
 def test_bug_english_profile_accepts_its_own_date_format(server, driver, mail_sink):
     signed_in_citizen(server, driver, mail_sink, "bug-datum")
     open_page(driver, f"{server}/en/konto/profil")
@@ -880,8 +874,6 @@ def test_bug_english_profile_accepts_its_own_date_format(server, driver, mail_si
     assert driver.find_elements(By.ID, "success")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: GET /de/konto/daten/export.zip: two files with the same name are stored as "
-                   "'x.pdf' and 'x (2).pdf' (ZipWriter), but daten.json names 'x.pdf' for both")
 def test_bug_export_json_names_the_files_in_the_zip(server, driver, mail_sink, tmp_path):
     signed_in_citizen(server, driver, mail_sink, "bug-export")
     driver.get(f"{server}/de/konto/dokumente")
@@ -895,9 +887,6 @@ def test_bug_export_json_names_the_files_in_the_zip(server, driver, mail_sink, t
     assert len(in_zip) == 2 and in_json == in_zip, (in_json, in_zip)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: answering an already answered Nachforderung (e.g. from a second tab) shows "
-                   "'Diese Nachforderung ist schon beantwortet.' with a summary link to #reply-body-{id}, which is not on "
-                   "the page any more (the form is gone): the link leads nowhere and the error is shown at no field")
 def test_bug_already_answered_error_links_to_something(server, driver, staff, mail_sink):
     application, request_id = citizen_with_request(server, driver, staff, mail_sink, "bug-doppelt")
     driver.get(f"{server}/de/konto/antraege/{application}")
@@ -915,8 +904,6 @@ def test_bug_already_answered_error_links_to_something(server, driver, staff, ma
     assert driver.find_elements(By.CSS_SELECTOR, targets[0]), f"summary link {targets[0]} has no target"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a refused reply file (e.g. .txt) is reported at the reply textarea: the summary "
-                   "links #reply-body-{id} and the error is in the textarea's aria-describedby, not the file input's")
 def test_bug_refused_reply_file_is_flagged_at_the_file_input(server, driver, staff, mail_sink, tmp_path):
     application, request_id = citizen_with_request(server, driver, staff, mail_sink, "bug-datei")
     driver.get(f"{server}/de/konto/antraege/{application}")
@@ -931,8 +918,6 @@ def test_bug_refused_reply_file_is_flagged_at_the_file_input(server, driver, sta
     assert targets == [f"#reply-file-{request_id}"], targets
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the case worker's compose form shows its error (#message-error) above the form "
-                   "only: the field in error (#message-subject) has no aria-describedby/aria-invalid and no error style")
 def test_bug_compose_error_is_tied_to_its_field(server, driver, staff):
     driver.delete_all_cookies()
     application, _, _ = apply_for_birth_certificate(driver, server, "Carl", "Ohnebetreff", address("bug-compose"))
@@ -945,8 +930,6 @@ def test_bug_compose_error_is_tied_to_its_field(server, driver, staff):
     assert "message-error" in described or subject.get_attribute("aria-invalid") == "true", described
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: on a file question, a Dokumentensafe document chosen in #..__safe is forgotten "
-                   "when another field on the page is refused: the select is back at '– nichts auswählen –'")
 def test_bug_safe_choice_kept_after_an_error(server, driver, mail_sink, tmp_path):
     signed_in_citizen(server, driver, mail_sink, "bug-safe")
     driver.get(f"{server}/de/konto/dokumente")

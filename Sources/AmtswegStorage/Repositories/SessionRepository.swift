@@ -61,13 +61,16 @@ public struct PendingLogin: Codable, Sendable, Equatable {
     public let tenantId: UUID?
     /// When the password was checked (ms).
     public let at: Int64
+    /// Where the login was meant to lead (a local path).
+    public let returnTo: String?
 
     /// Creates a pending login.
-    public init(kind: String, id: String, tenantId: UUID? = nil, at: Int64 = Clock.millis()) {
+    public init(kind: String, id: String, tenantId: UUID? = nil, at: Int64 = Clock.millis(), returnTo: String? = nil) {
         self.kind = kind
         self.id = id
         self.tenantId = tenantId
         self.at = at
+        self.returnTo = returnTo
     }
 
     /// Whether it is still usable at `now`.

@@ -61,13 +61,13 @@ extension Portal {
         _ request: Request, locale: AppLocale, path: String, title: String, intro: [String] = [], fields: [AccountField],
         submitLabel: String, submitId: String, hidden: [String: String] = [:], links: [AccountLink] = [], keepList: [String] = [],
         danger: Bool = false, formError: String? = nil,
-        extraForm: (action: String, heading: String, text: String, label: String, id: String)? = nil
+        extraForm: (action: String, heading: String, text: String, label: String, id: String)? = nil, actionPath: String? = nil
     ) async throws -> Response {
         let (session, cookie) = try await ensureSession(of: request)
         var errors = fields.compactMap { field in field.error.map { ["href": "#\(field.id)", "message": $0] } }
         if let formError { errors.insert(["href": "#\(fields.first?.id ?? "main")", "message": formError], at: 0) }
         var model: [String: Any] = [
-            "intro": intro, "fields": fields.map(\.model), "action": "/\(locale.rawValue)\(path)", "submitLabel": submitLabel,
+            "intro": intro, "fields": fields.map(\.model), "action": "/\(locale.rawValue)\(actionPath ?? path)", "submitLabel": submitLabel,
             "submitId": submitId, "hidden": hidden.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] },
             "links": links.map { ["href": $0.href, "label": $0.label, "id": $0.id] }, "keepList": keepList, "hasKeepList": !keepList.isEmpty, "danger": danger,
             "errors": errors, "hasErrors": !errors.isEmpty,

@@ -170,7 +170,8 @@ struct AccountRoutes {
                 status: .forbidden)
         }
         if try await portal.secondFactors.isEnrolled(.citizen(account.id)) {
-            return try await SecondFactorFlow(portal: portal).begin(session: session, area: .citizen, id: account.id, setupPath: nil, locale: locale)
+            return try await SecondFactorFlow(portal: portal).begin(session: session, area: .citizen, id: account.id, setupPath: nil, locale: locale,
+                                                                    returnTo: IdentityRoutes.localPath(form.values["weiter"]))
         }
         var data = session.data
         data.unverifiedAccountId = nil

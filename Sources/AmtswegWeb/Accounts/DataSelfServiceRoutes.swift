@@ -58,9 +58,7 @@ struct DataSelfServiceRoutes {
             for info in try await portal.applications.attachments(tenantId: application.tenantId, id: application.id) {
                 guard let (_, data) = try await portal.applications.attachment(tenantId: application.tenantId, applicationId: application.id,
                                                                               attachmentId: info.id) else { continue }
-                let path = "\(folder)/unterlagen/\(Self.safeName(info.filename))"
-                zip.add(path, data)
-                files.append(path)
+                files.append(zip.add("\(folder)/unterlagen/\(Self.safeName(info.filename))", data))
             }
             var messages: [[String: Any]] = []
             for message in try await portal.messages.thread(tenantId: application.tenantId, applicationId: application.id) {
@@ -68,9 +66,7 @@ struct DataSelfServiceRoutes {
                 for info in message.attachments {
                     guard let (_, data) = try await portal.messages.file(tenantId: application.tenantId, applicationId: application.id,
                                                                          attachmentId: info.id) else { continue }
-                    let path = "\(folder)/nachrichten/\(Self.safeName(info.filename))"
-                    zip.add(path, data)
-                    paths.append(path)
+                    paths.append(zip.add("\(folder)/nachrichten/\(Self.safeName(info.filename))", data))
                 }
                 messages.append(Self.compact([
                     "kind": message.kind.rawValue, "from": message.kind == .reply ? "citizen" : "authority", "subject": message.subject,
@@ -92,8 +88,7 @@ struct DataSelfServiceRoutes {
         var safe: [[String: Any]] = []
         for document in try await portal.documentSafe.list(accountId: account.id) {
             guard let (_, data) = try await portal.documentSafe.open(accountId: account.id, id: document.id) else { continue }
-            let path = "dokumentensafe/\(Self.safeName(document.filename))"
-            zip.add(path, data)
+            let path = zip.add("dokumentensafe/\(Self.safeName(document.filename))", data)
             safe.append(["file": path, "storedAt": Self.iso(document.createdAt), "sha512": document.sha512])
         }
         let profile = try await portal.profiles.profile(accountId: account.id)

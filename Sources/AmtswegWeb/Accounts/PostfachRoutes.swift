@@ -73,7 +73,7 @@ struct PostfachRoutes {
     }
 
     func application(_ request: Request, _ context: AppRequestContext, locale: AppLocale,
-                     reply: (requestId: String, body: String, error: String)? = nil) async throws -> Response {
+                     reply: ReplyProblem? = nil) async throws -> Response {
         guard let (session, account) = try await portal.citizen(of: request) else { return Portal.redirect("/\(locale.rawValue)/konto/anmelden") }
         // Another account's application, or none: the same 404.
         guard let id = context.parameters.get("application"), let application = try await portal.applications.find(accountId: account.id, id: id)
@@ -95,17 +95,20 @@ struct PostfachRoutes {
         let body = (form.values["body"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if body.isEmpty || body.count > BackofficeRoutes.maxBody {
             let error = t(body.isEmpty ? "messages.replyMissing" : "messages.bodyTooLong", ["max": String(BackofficeRoutes.maxBody)])
-            return try await application(request, context, locale: locale, reply: (requestId, body, error))
+            return try await application(request, context, locale: locale, reply: ReplyProblem(requestId: requestId, body: body, field: .body, error: error))
         }
         let file: MessageFile?
         switch await MessageUpload.check(form.files["file"], label: t("messages.replyFile"), scanner: portal.scanner, translator: t, logger: context.logger) {
         case .success(let checked): file = checked
-        case .failure(let problem): return try await application(request, context, locale: locale, reply: (requestId, body, problem.message))
+        case .failure(let problem):
+            return try await application(request, context, locale: locale,
+                                         reply: ReplyProblem(requestId: requestId, body: body, field: .file, error: problem.message))
         }
         do {
             _ = try await portal.messages.reply(accountId: account.id, applicationId: id, requestId: requestId, body: body, files: file.map { [$0] } ?? [])
         } catch MessageError.noOpenRequest {
-            return try await application(request, context, locale: locale, reply: (requestId, body, t("messages.alreadyAnswered")))
+            return try await application(request, context, locale: locale,
+                                         reply: ReplyProblem(requestId: requestId, body: body, field: .body, error: t("messages.alreadyAnswered")))
         }
         context.logger.info("citizen answered a request", metadata: ["application": "\(id)"])
         return Portal.redirect("/\(locale.rawValue)/konto/antraege/\(id)?beantwortet=1#thread")

@@ -51,9 +51,10 @@ enum ProfileForm {
         return (values, errors)
     }
 
-    /// `31.12.1990`, `31.12.90` is refused; `1990-12-31` passes through.
+    /// `31.12.1990` or `31/12/1990` (day first, as written in Germany and Britain); `1990-12-31` passes through;
+    /// two-digit years are refused.
     static func isoDate(_ text: String) -> String? {
-        let parts = text.split(whereSeparator: { $0 == "." || $0 == "-" }).map(String.init)
+        let parts = text.split(whereSeparator: { $0 == "." || $0 == "-" || $0 == "/" }).map(String.init)
         guard parts.count == 3, parts.allSatisfy({ $0.allSatisfy(\.isNumber) }) else { return nil }
         let (day, month, year) = text.contains("-") ? (parts[2], parts[1], parts[0]) : (parts[0], parts[1], parts[2])
         guard year.count == 4, let d = Int(day), let m = Int(month) else { return nil }

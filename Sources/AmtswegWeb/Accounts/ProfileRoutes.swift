@@ -33,7 +33,7 @@ struct ProfileRoutes {
         if consentError { summary.append(["href": "#consent", "message": t("profile.consentMissing")]) }
         var model: [String: Any] = [
             "fields": fields, "action": "/\(locale.rawValue)/konto/profil", "deleteAction": "/\(locale.rawValue)/konto/profil/loeschen",
-            "hasProfile": stored != nil, "consentError": consentError ? t("profile.consentMissing") : "",
+            "hasProfile": stored != nil, "consentChecked": input?["consent"] == "yes", "consentError": consentError ? t("profile.consentMissing") : "",
             "errors": summary, "hasErrors": !summary.isEmpty, "backHref": "/\(locale.rawValue)/konto",
         ]
         if let stored { model["consentSince"] = t("profile.consentSince", ["date": t.dateTime(stored.consentAt)]) }

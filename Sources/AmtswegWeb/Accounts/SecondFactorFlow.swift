@@ -24,9 +24,10 @@ struct SecondFactorFlow {
     let portal: Portal
 
     /// After a correct password: remembers the pending login and sends the browser to the code or the setup page.
-    func begin(session: SessionRecord, area: LoginArea, id: String, tenantId: UUID? = nil, setupPath: String?, locale: AppLocale) async throws -> Response {
+    func begin(session: SessionRecord, area: LoginArea, id: String, tenantId: UUID? = nil, setupPath: String?, locale: AppLocale,
+               returnTo: String? = nil) async throws -> Response {
         var data = session.data
-        data.pendingLogin = PendingLogin(kind: area.rawValue, id: id, tenantId: tenantId)
+        data.pendingLogin = PendingLogin(kind: area.rawValue, id: id, tenantId: tenantId, returnTo: returnTo)
         data.unverifiedAccountId = nil
         // A new session id already here, and again when the login completes.
         let rotated = try await portal.sessions.rotate(SessionRecord(copying: session, data: data), accountId: nil)
@@ -68,7 +69,7 @@ struct SecondFactorFlow {
         portal.throttle.reset(key)
         let token = try await complete(session: session, login: login, area: area)
         context.logger.info("login completed with second factor", metadata: ["area": "\(area.rawValue)", "id": "\(login.id)"])
-        return Portal.redirect("/\(locale.rawValue)\(area.homePath)", headers: portal.cookieHeader(token: token))
+        return Portal.redirect(IdentityRoutes.localPath(login.returnTo) ?? "/\(locale.rawValue)\(area.homePath)", headers: portal.cookieHeader(token: token))
     }
 
     /// Signs the pending login in on a new session id; returns its cookie token.

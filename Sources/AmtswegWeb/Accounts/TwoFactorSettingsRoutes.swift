@@ -26,12 +26,13 @@ struct TwoFactorSettingsRoutes {
         }
         let remaining = try await portal.secondFactors.remainingRecoveryCodes(owner)
         return try await portal.accountForm(
-            request, locale: locale, path: "/konto/zwei-faktor/deaktivieren", title: t("twoFactor.manageTitle"),
+            request, locale: locale, path: "/konto/zwei-faktor", title: t("twoFactor.manageTitle"),
             intro: [t("twoFactor.enabledText"), t("twoFactor.remaining", ["count": String(remaining)]), t("twoFactor.disableIntro")],
             fields: [AccountField(id: "current_password", label: t("account.currentPassword"), type: "password",
                                   autocomplete: "current-password", error: passwordError)],
             submitLabel: t("twoFactor.disableButton"), submitId: "disable-2fa",
-            links: [AccountLink(href: "/\(locale.rawValue)/konto/einstellungen", label: t("account.backToSettings"), id: "back-link")])
+            links: [AccountLink(href: "/\(locale.rawValue)/konto/einstellungen", label: t("account.backToSettings"), id: "back-link")],
+            actionPath: "/konto/zwei-faktor/deaktivieren")
     }
 
     func confirm(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {

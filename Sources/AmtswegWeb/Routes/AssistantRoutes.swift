@@ -157,13 +157,15 @@ struct AssistantRoutes {
     }
 
     /// File questions offer the signed-in citizen's Dokumentensafe documents of an accepted type.
-    static func offeringSafe(_ fields: [[String: Any]], safe: [SafeDocument], translator t: Translator) -> [[String: Any]] {
+    /// A choice made before a refused post (`chosen`, the typed input) stays selected.
+    static func offeringSafe(_ fields: [[String: Any]], safe: [SafeDocument], translator t: Translator, chosen: [String: String] = [:]) -> [[String: Any]] {
         guard !safe.isEmpty else { return fields }
         return fields.map { item in
-            guard item["kind_file"] as? Bool == true, let accept = item["accept"] as? String else { return item }
+            guard item["kind_file"] as? Bool == true, let accept = item["accept"] as? String, let key = item["id"] as? String else { return item }
             let accepted = Set(accept.split(separator: ",").map(String.init))
-            let options = safe.filter { accepted.contains($0.contentType) }.map { document in
-                ["value": document.id, "label": "\(document.filename) (\(ThreadPresenter.size(document.size, t)), \(t.date(document.createdAt)))"]
+            let options = safe.filter { accepted.contains($0.contentType) }.map { document -> [String: Any] in
+                ["value": document.id, "label": "\(document.filename) (\(ThreadPresenter.size(document.size, t)), \(t.date(document.createdAt)))",
+                 "selected": chosen["\(key)__safe"] == document.id]
             }
             guard !options.isEmpty else { return item }
             var changed = item
@@ -239,7 +241,7 @@ struct AssistantRoutes {
             model: [
                 "serviceTitle": assistant.title.text(locale), "intro": page.intro?.text(locale) ?? "",
                 "fields": Self.offeringSafe(viewModel.fields(values: values, rawInput: rawInput, errors: errors, attachments: attachments),
-                                            safe: safe, translator: t),
+                                            safe: safe, translator: t, chosen: rawInput ?? [:]),
                 "errors": errorList, "hasErrors": !errors.isEmpty, "multipart": page.hasFileField,
                 "action": "/\(locale.rawValue)/antrag/\(draft.id)/\(page.id)", "backHref": back,
                 "returnToCheck": returnToCheck, "singleRadio": viewModel.isSingleQuestion && page.fields[0].kind == .radio,

@@ -36,6 +36,8 @@ extension BackofficeRoutes {
             state.error = ("message-body", t(state.body.isEmpty ? "messages.bodyMissing" : "messages.bodyTooLong", ["max": String(Self.maxBody)]))
         } else if state.kind == .request, !state.due.isEmpty, ThreadPresenter.day(state.due) == nil {
             state.error = ("message-due", t("messages.dueInvalid"))
+        } else if state.kind == .request, let due = ThreadPresenter.day(state.due), due < Date() {
+            state.error = ("message-due", t("messages.duePast"))
         }
         if state.error != nil { return try await caseView(request, context, locale: locale, message: state) }
         let file: MessageFile?

@@ -187,8 +187,9 @@ struct BackofficeRoutes {
         model["messageDue"] = form.due
         model["kindRequest"] = form.kind == .request
         if let problem = form.error {
-            model["messageError"] = problem.message
-            model["messageErrorField"] = problem.field
+            // Shown at its field: message-subject → errorSubject, message-body → errorBody, …
+            let key = "error" + problem.field.dropFirst("message-".count).capitalized
+            model[key] = problem.message
             model["errors"] = [["href": "#\(problem.field)", "message": problem.message]]; model["hasErrors"] = true
         }
         if let error {

@@ -3,6 +3,15 @@ import AmtswegStorage
 import Foundation
 import Hummingbird
 
+/// A reply the citizen sent that was refused: which request, what was typed, where the problem is and what it is.
+struct ReplyProblem {
+    enum Field { case body, file }
+    let requestId: String
+    let body: String
+    let field: Field
+    let error: String
+}
+
 /// The citizen's status check with Vorgangsnummer and access code.
 struct StatusRoutes {
     let portal: Portal
@@ -59,7 +68,7 @@ struct StatusRoutes {
     /// In the Postfach (`postfach`) it links back and offers a reply form under each open request; `reply` re-shows
     /// a refused reply with its error.
     func render(_ application: ApplicationRecord, locale: AppLocale, path: String, postfach: Bool = false, csrf: String? = nil,
-                reply: (requestId: String, body: String, error: String)? = nil, notice: String? = nil) async throws -> Response {
+                reply: ReplyProblem? = nil, notice: String? = nil) async throws -> Response {
         guard let assistant = portal.assistant(application.assistantId, version: application.assistantVersion) else { throw HTTPError(.notFound) }
         let t = portal.translator(locale)
         let l = locale.rawValue
@@ -77,12 +86,15 @@ struct StatusRoutes {
         let thread = try await portal.messages.thread(tenantId: application.tenantId, applicationId: application.id)
         let filePrefix = postfach ? "/\(l)/konto/antraege/\(application.id)/datei" : "/\(l)/status/\(application.id)/datei"
         var items = ThreadPresenter(translator: t, forCitizen: true) { _, file in "\(filePrefix)/\(file.id)" }.items(thread)
+        // The summary links to the field in error; a request that is no longer open has no form, so to its message.
+        var errorAnchor = "#message-\(reply?.requestId ?? "")"
         if let reply {
             items = items.map { item in
-                guard item["id"] as? String == reply.requestId else { return item }
+                guard item["id"] as? String == reply.requestId, item["open"] as? Bool == true else { return item }
                 var changed = item
-                changed["replyError"] = reply.error
+                changed[reply.field == .file ? "replyFileError" : "replyError"] = reply.error
                 changed["replyBody"] = reply.body
+                errorAnchor = reply.field == .file ? "#reply-file-\(reply.requestId)" : "#reply-body-\(reply.requestId)"
                 return changed
             }
         }
@@ -98,7 +110,7 @@ struct StatusRoutes {
             model["replyAction"] = "/\(l)/konto/antraege/\(application.id)/antwort"
         }
         if let notice { model["success"] = notice }
-        if let reply { model["errors"] = [["href": "#reply-body-\(reply.requestId)", "message": reply.error]]; model["hasErrors"] = true }
+        if let reply { model["errors"] = [["href": errorAnchor, "message": reply.error]]; model["hasErrors"] = true }
         return portal.page("status", locale: locale, path: path, title: t("status.title"), model: model,
                            status: reply == nil ? .ok : .unprocessableContent, csrf: csrf,
                            tenant: portal.tenantsById[application.tenantId], hasErrors: reply != nil)

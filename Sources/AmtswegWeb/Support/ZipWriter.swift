@@ -10,8 +10,9 @@ struct ZipWriter {
     private var count = 0
     private var names = Set<String>()
 
-    /// Adds a file; a name used twice gets " (2)" before its extension.
-    mutating func add(_ name: String, _ data: Data, modified: Date = Date()) {
+    /// Adds a file; a name used twice gets " (2)" before its extension. Returns the name it was stored under.
+    @discardableResult
+    mutating func add(_ name: String, _ data: Data, modified: Date = Date()) -> String {
         var unique = name, number = 2
         while names.contains(unique) {
             let url = URL(fileURLWithPath: name)
@@ -39,6 +40,7 @@ struct ZipWriter {
         central.append(le16: 0); central.append(le16: 0); central.append(le32: 0); central.append(le32: offset)
         central.append(nameBytes)
         count += 1
+        return unique
     }
 
     /// The finished archive.

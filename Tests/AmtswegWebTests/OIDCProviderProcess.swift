@@ -7,8 +7,6 @@ import Testing
 // @unchecked: every stored property is a `let`; the Process and Pipe are only touched at start and stop, which the
 // test runs in sequence around the body that uses the (Sendable) HTTP client.
 final class OIDCProviderProcess: @unchecked Sendable {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("e2e/oidc_provider.py")
     /// The redirect URI registered for the tests' client.
     static let redirectURI = "http://amtsweg.test/oidc/callback"
 
@@ -21,36 +19,13 @@ final class OIDCProviderProcess: @unchecked Sendable {
 
     /// Starts the provider, or returns nil (an issue in CI) when its Python packages are missing.
     static func start() throws -> OIDCProviderProcess? {
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import joserfc"]
-        check.standardError = FileHandle.nullDevice
-        try check.run()
-        check.waitUntilExit()
-        guard check.terminationStatus == 0 else {
-            if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("joserfc missing in CI; scripts/setup-debian.sh installs e2e/requirements.txt") }
-            return nil
-        }
+        guard try PythonTestServer.hasModule("joserfc") else { return nil }
         return try OIDCProviderProcess()
     }
 
     private init() throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script.path, "--client-id", "amtsweg", "--client-secret", "geheim", "--redirect-uri", Self.redirectURI]
-        let output = Pipe()
-        stdin = Pipe()
-        process.standardOutput = output
-        process.standardInput = stdin
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line.append(byte) }
-        guard let text = String(data: line, encoding: .utf8), text.hasPrefix("READY "), let port = Int(text.dropFirst(6)) else {
-            process.terminate()
-            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "OIDC provider did not start"])
-        }
-        self.port = port
+        (process, stdin, port) = try PythonTestServer.launch(
+            "oidc_provider.py", arguments: ["--client-id", "amtsweg", "--client-secret", "geheim", "--redirect-uri", Self.redirectURI])
     }
 
     /// The `Location` the provider answers an authorization URL with (automatic login via `login_hint`).

@@ -13,9 +13,6 @@ final class SMTPSinkProcess {
         let authenticated: Bool
     }
 
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("e2e/smtp_sink_server.py")
-
     let folder: URL
     let process: Process
     let stdin: Pipe
@@ -23,42 +20,17 @@ final class SMTPSinkProcess {
 
     /// Starts the server, or returns nil (an issue in CI) when Python's aiosmtpd is missing.
     static func start(failNext: Int = 0, tls: (cert: String, key: String)? = nil, requireAuth: Bool = false) throws -> SMTPSinkProcess? {
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import aiosmtpd"]
-        check.standardError = FileHandle.nullDevice
-        try check.run()
-        check.waitUntilExit()
-        guard check.terminationStatus == 0 else {
-            if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("aiosmtpd missing in CI; scripts/setup-debian.sh installs e2e/requirements.txt") }
-            return nil
-        }
+        guard try PythonTestServer.hasModule("aiosmtpd") else { return nil }
         return try SMTPSinkProcess(failNext: failNext, tls: tls, requireAuth: requireAuth)
     }
 
     private init(failNext: Int, tls: (cert: String, key: String)?, requireAuth: Bool) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-sink-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var arguments = ["python3", Self.script.path, "--dir", folder.path, "--fail-next", String(failNext)]
+        var arguments = ["--dir", folder.path, "--fail-next", String(failNext)]
         if let tls { arguments += ["--tls-cert", tls.cert, "--tls-key", tls.key] }
         if requireAuth { arguments.append("--require-auth") }
-        process.arguments = arguments
-        let output = Pipe()
-        stdin = Pipe()
-        process.standardOutput = output
-        process.standardInput = stdin
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // The first line is "READY <port>".
-        var line = Data()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line.append(byte) }
-        guard let text = String(data: line, encoding: .utf8), text.hasPrefix("READY "), let port = Int(text.dropFirst(6)) else {
-            process.terminate()
-            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "SMTP sink did not start"])
-        }
-        self.port = port
+        (process, stdin, port) = try PythonTestServer.launch("smtp_sink_server.py", arguments: arguments)
     }
 
     /// Messages received so far, in order.

@@ -82,6 +82,23 @@ struct SafeAndPrefillTests {
         }
     }
 
+    @Test("a document clamd flags is refused for the Dokumentensafe (the check shared with replies and messages), and nothing is stored")
+    func scanned() async throws {
+        guard let clamd = try ClamdProcess.start() else { return }
+        defer { clamd.stop() }
+        let flagged = try Data(contentsOf: ClamdProcess.testPDF)
+        try await WebHarness.run(scanner: ClamdScanner(endpoint: .unix(clamd.socketPath))) { client, portal in
+            var anna = try await AccountSecurityTests.signedIn(client, portal, email: "anna@example.org")
+            try await anna.get("/de/konto/dokumente")
+            let refused = try await anna.postMultipart("/de/konto/dokumente", fields: [:], file: ("file", "clam.pdf", flagged))
+            #expect(refused.status == .unprocessableContent && refused.text.contains("Schadsoftware"))
+            let clean = try await anna.postMultipart("/de/konto/dokumente", fields: [:], file: ("file", "n.pdf", Data("%PDF-1.4\n%%EOF\n".utf8)))
+            #expect(clean.status == .seeOther)
+            let account = try #require(try await portal.accounts.account(email: "anna@example.org"))
+            #expect(try await portal.documentSafe.list(accountId: account.id).map(\.filename) == ["n.pdf"])
+        }
+    }
+
     @Test("the profile is stored only with consent, prefills the applicant's fields with a notice, and is gone after withdrawal")
     func prefill() async throws {
         try await WebHarness.run { client, portal in

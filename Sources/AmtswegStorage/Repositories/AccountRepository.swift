@@ -76,7 +76,7 @@ public struct AccountRepository: Sendable {
     /// The account `id`.
     public func account(id: String) async throws -> CitizenAccount? {
         try await database.read { sql in
-            try await sql.raw("SELECT * FROM citizen_accounts WHERE id = \(bind: id)").all().first.map(Self.account)
+            try await Self.load(sql, id: id)
         }
     }
 
@@ -84,8 +84,7 @@ public struct AccountRepository: Sendable {
     public func resendVerification(accountId: String, now: Int64 = Clock.millis()) async throws {
         let protector = protector
         try await database.write { sql in
-            guard let row = try await sql.raw("SELECT * FROM citizen_accounts WHERE id = \(bind: accountId)").all().first else { return }
-            let account = try Self.account(row)
+            guard let account = try await Self.load(sql, id: accountId) else { return }
             guard account.emailVerifiedAt == nil else { return }
             let token = try await Self.issueToken(sql, accountId: accountId, purpose: .verifyEmail, now: now)
             try await MailOutbox.enqueue(sql, MailRequest(recipient: account.email, template: .verifyEmail, locale: account.locale,
@@ -102,7 +101,7 @@ public struct AccountRepository: Sendable {
                 UPDATE citizen_accounts SET email_verified_at = \(bind: now), updated_at = \(bind: now)
                 WHERE id = \(bind: accountId) AND email_verified_at IS NULL
                 """).run()
-            return try await sql.raw("SELECT * FROM citizen_accounts WHERE id = \(bind: accountId)").all().first.map(Self.account)
+            return try await Self.load(sql, id: accountId)
         }
     }
 
@@ -142,7 +141,7 @@ public struct AccountRepository: Sendable {
                 WHERE id = \(bind: accountId)
                 """).run()
             try await sql.raw("DELETE FROM sessions WHERE account_id = \(bind: accountId)").run()
-            guard let account = try await sql.raw("SELECT * FROM citizen_accounts WHERE id = \(bind: accountId)").all().first.map(Self.account) else { return nil }
+            guard let account = try await Self.load(sql, id: accountId) else { return nil }
             try await MailOutbox.enqueue(sql, MailRequest(recipient: account.email, template: .passwordChanged, locale: account.locale),
                                          protector: protector, now: now)
             return account
@@ -153,8 +152,7 @@ public struct AccountRepository: Sendable {
     public func changePassword(accountId: String, passwordHash: String, keepingSession idHash: String, now: Int64 = Clock.millis()) async throws {
         let protector = protector
         try await database.write { sql in
-            guard let row = try await sql.raw("SELECT * FROM citizen_accounts WHERE id = \(bind: accountId)").all().first else { throw StorageError.notFound }
-            let account = try Self.account(row)
+            guard let account = try await Self.load(sql, id: accountId) else { throw StorageError.notFound }
             try await sql.raw("UPDATE citizen_accounts SET password_hash = \(bind: passwordHash), updated_at = \(bind: now) WHERE id = \(bind: accountId)").run()
             try await sql.raw("DELETE FROM sessions WHERE account_id = \(bind: accountId) AND id_hash <> \(bind: idHash)").run()
             try await MailOutbox.enqueue(sql, MailRequest(recipient: account.email, template: .passwordChanged, locale: account.locale),
@@ -167,8 +165,7 @@ public struct AccountRepository: Sendable {
     public func requestEmailChange(accountId: String, newEmail: String, now: Int64 = Clock.millis()) async throws {
         let protector = protector
         try await database.write { sql in
-            guard let row = try await sql.raw("SELECT * FROM citizen_accounts WHERE id = \(bind: accountId)").all().first else { throw StorageError.notFound }
-            let account = try Self.account(row)
+            guard let account = try await Self.load(sql, id: accountId) else { throw StorageError.notFound }
             if try await sql.raw("SELECT id FROM citizen_accounts WHERE email = \(bind: newEmail)").all().first != nil {
                 try await MailOutbox.enqueue(sql, MailRequest(recipient: newEmail, template: .alreadyRegistered, locale: account.locale),
                                              protector: protector, now: now)
@@ -187,9 +184,8 @@ public struct AccountRepository: Sendable {
         return try await database.write { sql in
             guard let (accountId, newEmail) = try await Self.consumeToken(sql, token: token, purpose: .emailChange, now: now),
                   let newEmail,
-                  let row = try await sql.raw("SELECT * FROM citizen_accounts WHERE id = \(bind: accountId)").all().first
+                  let old = try await Self.load(sql, id: accountId)
             else { return nil }
-            let old = try Self.account(row)
             if try await sql.raw("SELECT id FROM citizen_accounts WHERE email = \(bind: newEmail)").all().first != nil { return nil }
             try await sql.raw("""
                 UPDATE citizen_accounts SET email = \(bind: newEmail), email_verified_at = \(bind: now), updated_at = \(bind: now)
@@ -197,7 +193,7 @@ public struct AccountRepository: Sendable {
                 """).run()
             try await MailOutbox.enqueue(sql, MailRequest(recipient: old.email, template: .emailChanged, locale: old.locale),
                                          protector: protector, now: now)
-            return try await sql.raw("SELECT * FROM citizen_accounts WHERE id = \(bind: accountId)").all().first.map(Self.account)
+            return try await Self.load(sql, id: accountId)
         }
     }
 
@@ -218,8 +214,7 @@ public struct AccountRepository: Sendable {
     public func delete(accountId: String, now: Int64 = Clock.millis()) async throws {
         let protector = protector
         try await database.write { sql in
-            guard let row = try await sql.raw("SELECT * FROM citizen_accounts WHERE id = \(bind: accountId)").all().first else { throw StorageError.notFound }
-            let account = try Self.account(row)
+            guard let account = try await Self.load(sql, id: accountId) else { throw StorageError.notFound }
             try await sql.raw("UPDATE applications SET account_id = NULL WHERE account_id = \(bind: accountId)").run()
             try await sql.raw("DELETE FROM sessions WHERE account_id = \(bind: accountId)").run()
             try await sql.raw("DELETE FROM account_tokens WHERE account_id = \(bind: accountId)").run()
@@ -279,6 +274,11 @@ public struct AccountRepository: Sendable {
             """).all()
         guard let row = rows.first else { return nil }
         return (try row.decode(column: "account_id", as: String.self), try row.decode(column: "new_email", as: String?.self))
+    }
+
+    /// The account `id`, read inside the caller's transaction.
+    static func load(_ sql: any SQLDatabase, id: String) async throws -> CitizenAccount? {
+        try await sql.raw("SELECT * FROM citizen_accounts WHERE id = \(bind: id)").all().first.map(Self.account)
     }
 
     static func account(_ row: any SQLRow) throws -> CitizenAccount {

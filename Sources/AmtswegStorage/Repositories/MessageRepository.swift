@@ -137,7 +137,14 @@ public struct MessageRepository: Sendable {
 
     /// One message of an application.
     public func message(tenantId: UUID, applicationId: String, id: String) async throws -> MessageRecord? {
-        try await thread(tenantId: tenantId, applicationId: applicationId).first { $0.id == id }
+        guard let row = try await database.read({ sql in
+            try await sql.raw("""
+                SELECT * FROM messages WHERE tenant_id = \(bind: tenantId.uuidString) AND application_id = \(bind: applicationId) AND id = \(bind: id)
+                """).all().first
+        }) else { return nil }
+        var record = try open(row, tenantId: tenantId)
+        record.attachments = try await attachments(tenantId: tenantId, applicationId: applicationId, messageId: id)[id] ?? []
+        return record
     }
 
     /// Marks the authority's messages of an application as read by the citizen.
@@ -220,13 +227,16 @@ public struct MessageRepository: Sendable {
         }
     }
 
-    private func attachments(tenantId: UUID, applicationId: String) async throws -> [String: [AttachmentInfo]] {
+    /// File metadata by message id: of the whole thread, or of one message.
+    private func attachments(tenantId: UUID, applicationId: String, messageId: String? = nil) async throws -> [String: [AttachmentInfo]] {
         let rows = try await database.read { sql in
-            try await sql.raw("""
+            var query = SQLQueryString("""
                 SELECT id, page_id, field_id, filename, content_type, size, sha512, message_id FROM attachments
                 WHERE tenant_id = \(bind: tenantId.uuidString) AND application_id = \(bind: applicationId) AND message_id IS NOT NULL
-                ORDER BY created_at, id
-                """).all()
+                """)
+            if let messageId { query.appendInterpolation(unsafeRaw: " AND message_id = "); query.appendInterpolation(bind: messageId) }
+            query.appendInterpolation(unsafeRaw: " ORDER BY created_at, id")
+            return try await sql.raw(query).all()
         }
         var result: [String: [AttachmentInfo]] = [:]
         for row in rows { result[try row.decode(column: "message_id", as: String.self), default: []].append(try AttachmentRows.info(row)) }

@@ -53,6 +53,18 @@ extension Portal {
         return text
     }
 
+    /// Checks the current password a signed-in citizen typed to confirm a sensitive change (throttled per account):
+    /// nil when it is right, else the message key (`account.tooMany`, `account.currentPasswordWrong`).
+    func currentPasswordProblem(_ account: CitizenAccount, typed: String?) async -> String? {
+        let key = "reauth:\(account.id)"
+        guard throttle.allows(key) else { return "account.tooMany" }
+        guard await passwords.verify(String((typed ?? "").prefix(PasswordPolicy.maximumLength)), against: account.passwordHash) else {
+            throttle.recordFailure(key)
+            return "account.currentPasswordWrong"
+        }
+        return nil
+    }
+
     /// Wakes the mail worker after something was queued.
     func nudgeMail() { mailWorker?.nudge() }
 

@@ -70,15 +70,13 @@ struct AccountSettingsRoutes {
         let form = try await portal.verifiedForm(request, session: session)
         let t = portal.translator(locale)
         let rawEmail = String((form.values["email"] ?? "").prefix(300))
-        let current = String((form.values["current_password"] ?? "").prefix(PasswordPolicy.maximumLength))
         let key = "reauth:\(account.id)"
         guard portal.throttle.allows(key) else { return try await emailPage(request, locale: locale, email: rawEmail, passwordError: t("account.tooMany")) }
         guard let email = Portal.normalisedEmail(rawEmail), email != account.email else {
             return try await emailPage(request, locale: locale, email: rawEmail, emailError: t(Portal.normalisedEmail(rawEmail) == nil ? "account.emailInvalid" : "account.emailUnchanged"))
         }
-        guard await portal.passwords.verify(current, against: account.passwordHash) else {
-            portal.throttle.recordFailure(key)
-            return try await emailPage(request, locale: locale, email: rawEmail, passwordError: t("account.currentPasswordWrong"))
+        if let problem = await portal.currentPasswordProblem(account, typed: form.values["current_password"]) {
+            return try await emailPage(request, locale: locale, email: rawEmail, passwordError: t(problem))
         }
         // Counts as an attempt too: limits how many confirmation mails one account can send out.
         portal.throttle.recordFailure(key)
@@ -140,12 +138,8 @@ struct AccountSettingsRoutes {
         guard let (session, account) = try await portal.citizen(of: request) else { return Portal.redirect("/\(locale.rawValue)/konto/anmelden") }
         let form = try await portal.verifiedForm(request, session: session)
         let t = portal.translator(locale)
-        let current = String((form.values["current_password"] ?? "").prefix(PasswordPolicy.maximumLength))
-        let key = "reauth:\(account.id)"
-        guard portal.throttle.allows(key) else { return try await deletePage(request, locale: locale, passwordError: t("account.tooMany")) }
-        guard await portal.passwords.verify(current, against: account.passwordHash) else {
-            portal.throttle.recordFailure(key)
-            return try await deletePage(request, locale: locale, passwordError: t("account.currentPasswordWrong"))
+        if let problem = await portal.currentPasswordProblem(account, typed: form.values["current_password"]) {
+            return try await deletePage(request, locale: locale, passwordError: t(problem))
         }
         try await portal.accounts.delete(accountId: account.id)
         portal.nudgeMail()

@@ -103,13 +103,9 @@ struct PasswordRoutes {
         guard let (session, account) = try await portal.citizen(of: request) else { return Portal.redirect("/\(locale.rawValue)/konto/anmelden") }
         let form = try await portal.verifiedForm(request, session: session)
         let t = portal.translator(locale)
-        let current = String((form.values["current_password"] ?? "").prefix(PasswordPolicy.maximumLength))
         let password = String((form.values["password"] ?? "").prefix(PasswordPolicy.maximumLength + 1))
-        let key = "reauth:\(account.id)"
-        guard portal.throttle.allows(key) else { return try await changePage(request, locale: locale, currentError: t("account.tooMany")) }
-        guard await portal.passwords.verify(current, against: account.passwordHash) else {
-            portal.throttle.recordFailure(key)
-            return try await changePage(request, locale: locale, currentError: t("account.currentPasswordWrong"))
+        if let problem = await portal.currentPasswordProblem(account, typed: form.values["current_password"]) {
+            return try await changePage(request, locale: locale, currentError: t(problem))
         }
         if let problem = portal.passwords.problem(password, email: account.email) {
             return try await changePage(request, locale: locale, newError: Self.message(problem, t))

@@ -51,25 +51,12 @@ struct TwoFactorSettingsRoutes {
             nextLabel: t("account.backToSettings"), headers: portal.cookieHeader(token: rotated.token))
     }
 
-    /// Checks the current password of a signed-in citizen (throttled); nil when wrong.
-    private func reauthenticated(_ request: Request, locale: AppLocale) async throws -> (SessionRecord, CitizenAccount)? {
-        guard let (session, account) = try await portal.citizen(of: request) else { return nil }
-        let form = try await portal.verifiedForm(request, session: session)
-        let key = "reauth:\(account.id)"
-        guard portal.throttle.allows(key),
-              await portal.passwords.verify(String((form.values["current_password"] ?? "").prefix(PasswordPolicy.maximumLength)), against: account.passwordHash)
-        else {
-            portal.throttle.recordFailure(key)
-            return nil
-        }
-        return (session, account)
-    }
-
     func disable(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {
-        let t = portal.translator(locale)
-        guard try await portal.citizen(of: request) != nil else { return Portal.redirect("/\(locale.rawValue)/konto/anmelden") }
-        guard let (_, account) = try await reauthenticated(request, locale: locale) else {
-            return try await page(request, locale: locale, passwordError: t("account.currentPasswordWrong"))
+        guard let (session, account) = try await portal.citizen(of: request) else { return Portal.redirect("/\(locale.rawValue)/konto/anmelden") }
+        let form = try await portal.verifiedForm(request, session: session)
+        // Any refusal reads "wrong password" here, as before.
+        guard await portal.currentPasswordProblem(account, typed: form.values["current_password"]) == nil else {
+            return try await page(request, locale: locale, passwordError: portal.translator(locale)("account.currentPasswordWrong"))
         }
         try await portal.secondFactors.remove(.citizen(account.id))
         context.logger.info("second factor removed", metadata: ["account": "\(account.id)"])

@@ -127,14 +127,10 @@ struct AssistantRoutes {
     private func scanUploads(_ validation: PageValidation, scanner: ClamdScanner, context: AppRequestContext) async -> PageValidation {
         var errors: [FieldError] = []
         for (key, (upload, _)) in validation.files.sorted(by: { $0.key < $1.key }) {
-            do {
-                if case .infected(let signature) = try await scanner.scan(upload.data) {
-                    context.logger.warning("upload refused: malware found", metadata: ["field": "\(key)", "signature": "\(signature)"])
-                    errors.append(FieldError(field: key, problem: .fileInfected))
-                }
-            } catch {
-                context.logger.error("upload refused: virus scan failed", metadata: ["field": "\(key)", "reason": "\(error)"])
-                errors.append(FieldError(field: key, problem: .fileScanFailed))
+            switch await scanner.refusal(for: upload.data, logger: context.logger, about: ["field": "\(key)"]) {
+            case .infected: errors.append(FieldError(field: key, problem: .fileInfected))
+            case .unscannable: errors.append(FieldError(field: key, problem: .fileScanFailed))
+            case nil: break
             }
         }
         guard !errors.isEmpty else { return validation }

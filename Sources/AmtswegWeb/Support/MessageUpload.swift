@@ -18,16 +18,10 @@ enum MessageUpload {
         guard let type = MediaTypeSniffer.mediaType(of: upload.data) else {
             return .failure(MessageUploadError(message: t("error.fileType", parameters)))
         }
-        if let scanner {
-            do {
-                if case .infected(let signature) = try await scanner.scan(upload.data) {
-                    logger.warning("message file refused: malware found", metadata: ["signature": "\(signature)"])
-                    return .failure(MessageUploadError(message: t("error.fileInfected", parameters)))
-                }
-            } catch {
-                logger.error("message file refused: virus scan failed", metadata: ["reason": "\(error)"])
-                return .failure(MessageUploadError(message: t("error.fileScanFailed", parameters)))
-            }
+        switch await scanner?.refusal(for: upload.data, logger: logger, about: ["kind": "message or document"]) {
+        case .infected: return .failure(MessageUploadError(message: t("error.fileInfected", parameters)))
+        case .unscannable: return .failure(MessageUploadError(message: t("error.fileScanFailed", parameters)))
+        case nil: break
         }
         return .success(MessageFile(file: upload, contentType: type))
     }

@@ -10,16 +10,20 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     /// Whether the site is served over https, so HSTS applies.
     let https: Bool
-    /// Further origins forms may lead to: browsers apply `form-action` to the redirect after a post, and the
-    /// step-up and sign-in buttons post here and are redirected to the identity provider.
-    var formTargets: [String] = []
+    /// The Content-Security-Policy, built once.
+    let contentSecurityPolicy: String
 
-    private var formAction: String { (["'self'"] + formTargets).joined(separator: " ") }
+    /// Creates the middleware; `formTargets` are further origins forms may lead to: browsers apply `form-action` to
+    /// the redirect after a post, and the step-up and sign-in buttons post here and are redirected to the identity provider.
+    init(https: Bool, formTargets: [String] = []) {
+        self.https = https
+        contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action "
+            + (["'self'"] + formTargets).joined(separator: " ") + "; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        response.headers[.contentSecurityPolicy] =
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action \(formAction); frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+        response.headers[.contentSecurityPolicy] = contentSecurityPolicy
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"

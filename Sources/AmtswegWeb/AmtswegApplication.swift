@@ -43,7 +43,7 @@ public enum AmtswegApplication {
             router: router(portal: portal),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             services: [HousekeepingService(sessions: portal.sessions, drafts: portal.drafts, accounts: portal.accounts, logger: logger)] as [any Service]
-                + (portal.mailWorker.map { [$0] } ?? []),
+                + (portal.mailWorker.map { [$0] } ?? []) + [portal.deliveryWorker],
             logger: logger)
     }
 }

@@ -50,7 +50,7 @@ struct DatabaseOptions: ParsableArguments {
 struct Amtsweg: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amtsweg", abstract: "Amtsweg – online services for public administration.",
-        subcommands: [Serve.self, Migrate.self, Demo.self, ImportFIM.self, BenchSeed.self, EngineBenchmark.self, RulesTable.self])
+        subcommands: [Serve.self, Migrate.self, Demo.self, RouteCommand.self, ImportFIM.self, BenchSeed.self, EngineBenchmark.self, RulesTable.self])
 
     /// The process logger; the logging system may be bootstrapped only once per process.
     static let logger: Logger = {
@@ -87,7 +87,9 @@ struct Serve: AsyncParsableCommand {
             }
             let mail = try Self.mailSettings(host: host, port: port, logger: logger)
             let portal = try await Portal.load(database: database, protector: try options.protector(logger: logger), secureCookies: secure,
-                                               logger: logger, scanner: scanner, mail: mail, oidc: try Self.oidcSettings(baseURL: mail.baseURL, logger: logger))
+                                               logger: logger, scanner: scanner, mail: mail, oidc: try Self.oidcSettings(baseURL: mail.baseURL, logger: logger),
+                                               deliveryPolicy: try Self.deliveryPolicy(),
+                                               metricsToken: ProcessInfo.processInfo.environment["AMTSWEG_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
             let app = AmtswegApplication.build(portal: portal, host: host, port: port, logger: logger)
             print("Amtsweg läuft auf http://\(host):\(port)/")
             try await app.runService()
@@ -120,6 +122,24 @@ extension Serve {
             logger.warning("no mail transport configured (AMTSWEG_SMTP_URL or AMTSWEG_MAIL_DIR): mails stay in the outbox")
         }
         return settings
+    }
+}
+
+extension Serve {
+    /// Retry timing from AMTSWEG_DELIVERY_RETRY_SECONDS (first retry delay, default 30) and AMTSWEG_DELIVERY_LEASE_SECONDS
+    /// (how long a worker holds a job before another instance may take it over, default 60).
+    static func deliveryPolicy() throws -> DeliveryPolicy {
+        let environment = ProcessInfo.processInfo.environment
+        var policy = DeliveryPolicy()
+        if let text = environment["AMTSWEG_DELIVERY_RETRY_SECONDS"] {
+            guard let seconds = Double(text), seconds > 0, seconds <= 3600 else { throw ValidationError("AMTSWEG_DELIVERY_RETRY_SECONDS must be 0–3600") }
+            policy.baseDelayMillis = Int64(seconds * 1000)
+        }
+        if let text = environment["AMTSWEG_DELIVERY_LEASE_SECONDS"] {
+            guard let seconds = Double(text), seconds >= 1, seconds <= 3600 else { throw ValidationError("AMTSWEG_DELIVERY_LEASE_SECONDS must be 1–3600") }
+            policy.leaseMillis = Int64(seconds * 1000)
+        }
+        return policy
     }
 }
 

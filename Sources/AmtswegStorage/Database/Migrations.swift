@@ -154,6 +154,24 @@ public enum Migrator {
                 linked_at {BIGINT} NOT NULL, last_used_at {BIGINT} NOT NULL, PRIMARY KEY (issuer, subject))
             """,
         ]),
+        Migration(version: 10, name: "delivery routes and outbox", statements: [
+            """
+            CREATE TABLE delivery_routes (
+                id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), leika_key TEXT NOT NULL, kind TEXT NOT NULL,
+                target TEXT NULL, secret {BLOB} NULL, wrapped_key {BLOB} NULL, created_at {BIGINT} NOT NULL,
+                UNIQUE (tenant_id, leika_key, kind))
+            """,
+            """
+            CREATE TABLE deliveries (
+                id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, application_id TEXT NOT NULL, route_id TEXT NOT NULL,
+                kind TEXT NOT NULL, idempotency_key TEXT NOT NULL UNIQUE, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+                next_attempt_at {BIGINT} NOT NULL, claimed_until {BIGINT} NULL, last_error TEXT NULL, problems TEXT NULL,
+                created_at {BIGINT} NOT NULL, updated_at {BIGINT} NOT NULL, delivered_at {BIGINT} NULL,
+                UNIQUE (application_id, route_id))
+            """,
+            "CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at)",
+            "CREATE INDEX deliveries_tenant_state ON deliveries (tenant_id, state, updated_at)",
+        ]),
     ]
 
     /// The highest migration version this build knows.

@@ -115,6 +115,10 @@ public struct ApplicationRepository: Sendable {
                 }
             }
             try await Self.audit(sql, tenant: tenant, application: id, actor: .citizen, action: "submitted", from: nil, to: .received, reason: nil, at: now)
+            // The delivery jobs commit with the application: none can be lost, none exists for an application that does not.
+            if try await DeliveryRepository.createJobs(sql, tenant: tenant, applicationId: id, leikaKey: draft.leikaKey, now: now) {
+                try await sql.raw("UPDATE applications SET acknowledged_at = \(bind: now) WHERE id = \(bind: id)").run()
+            }
             try await sql.raw("DELETE FROM drafts WHERE id = \(bind: draftId)").run()
             let receipt = SubmissionReceipt(applicationId: id, caseNumber: caseNumber, accessCode: accessCode, feeCents: feeCents)
             if let sessionData {
@@ -211,18 +215,31 @@ public struct ApplicationRepository: Sendable {
         }
     }
 
-    /// Records that a specialist system received the application; repeated calls change nothing.
-    public func acknowledge(tenantId: UUID, id: String, actor: Actor) async throws -> ApplicationRecord {
+    /// Applies a specialist system's answer to the application's API deliveries: accepted (received) or rejected with
+    /// `problems`. Once every destination has accepted, the application counts as delivered (`acknowledgedAt`).
+    /// Repeated answers change nothing.
+    public func acknowledge(tenantId: UUID, id: String, actor: Actor, accepted: Bool = true, problems: [String] = []) async throws -> ApplicationRecord {
         try await database.write { sql in
             let tenant = tenantId.uuidString
             guard let row = try await sql.raw("SELECT * FROM applications WHERE id = \(bind: id) AND tenant_id = \(bind: tenant)").all().first else {
                 throw StorageError.notFound
             }
             let current = try Self.record(row)
-            if current.acknowledgedAt != nil { return current }
             let now = Clock.millis()
-            try await sql.raw("UPDATE applications SET acknowledged_at = \(bind: now) WHERE id = \(bind: id) AND tenant_id = \(bind: tenant)").run()
-            try await Self.audit(sql, tenant: tenant, application: id, actor: actor, action: "acknowledged", from: nil, to: nil, reason: nil, at: now)
+            let changed = try await DeliveryRepository.acknowledge(
+                sql, tenant: tenant, applicationId: id, kind: .api, accepted: accepted, problems: problems, now: now)
+            if !changed {
+                let hasDeliveries = try await !sql.raw("SELECT 1 AS x FROM deliveries WHERE application_id = \(bind: id)").all().isEmpty
+                // Applications from before delivery routes existed have no jobs: the first acceptance counts, as it did then.
+                guard !hasDeliveries, accepted, current.acknowledgedAt == nil else { return current }
+            } else {
+                try await Self.audit(sql, tenant: tenant, application: id, actor: actor, action: accepted ? "delivered" : "delivery_rejected",
+                                     from: nil, to: nil, reason: problems.isEmpty ? nil : String(problems.joined(separator: "; ").prefix(2000)), at: now)
+            }
+            if accepted, current.acknowledgedAt == nil, try await DeliveryRepository.allDelivered(sql, applicationId: id) {
+                try await sql.raw("UPDATE applications SET acknowledged_at = \(bind: now) WHERE id = \(bind: id) AND tenant_id = \(bind: tenant)").run()
+                try await Self.audit(sql, tenant: tenant, application: id, actor: actor, action: "acknowledged", from: nil, to: nil, reason: nil, at: now)
+            }
             return try Self.record(try await sql.raw("SELECT * FROM applications WHERE id = \(bind: id)").all().first!)
         }
     }

@@ -10,10 +10,7 @@ public struct MailWorker: Service {
     let composer: MailComposer
     let transport: any MailTransport
     let logger: Logger
-    let wakeups: AsyncStream<Void>
-    let wakeupContinuation: AsyncStream<Void>.Continuation
-    /// Longest sleep between two passes.
-    let interval: Duration
+    let loop: WakeableLoop
 
     /// Creates a worker.
     public init(outbox: MailOutbox, composer: MailComposer, transport: any MailTransport, logger: Logger, interval: Duration = .seconds(5)) {
@@ -21,26 +18,14 @@ public struct MailWorker: Service {
         self.composer = composer
         self.transport = transport
         self.logger = logger
-        self.interval = interval
-        (wakeups, wakeupContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        loop = WakeableLoop(interval: interval)
     }
 
     /// Asks the worker to look at the outbox now.
-    public func nudge() { wakeupContinuation.yield() }
+    public func nudge() { loop.nudge() }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                // A tick every interval joins the nudges in the same stream, so one loop serves both.
-                group.addTask {
-                    while (try? await Task.sleep(for: interval)) != nil { wakeupContinuation.yield() }
-                }
-                await deliverDue()
-                // Ends when the task is cancelled at shutdown.
-                for await _ in wakeups { await deliverDue() }
-                group.cancelAll()
-            }
-        }
+        try await loop.run { await deliverDue() }
     }
 
     /// One pass: sends every due mail; returns how many were sent.

@@ -133,10 +133,47 @@ struct APIRoutes {
         return try json(try await dto(application))
     }
 
+    /// The optional body of an acknowledgement: accept (the default) or reject with problems, as in FIT-Connect.
+    struct AcknowledgeRequest: Decodable {
+        struct ProblemEntry: Decodable { let title: String; let detail: String? }
+        let result: String
+        let problems: [ProblemEntry]?
+    }
+
     func acknowledge(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        var request = request
         let (tenant, keyId) = try await authenticate(request)
         let application = try await find(tenant, context)
-        let updated = try await portal.applications.acknowledge(tenantId: tenant, id: application.id, actor: Actor(kind: "api", id: keyId))
+        let body = try await request.collectBody(upTo: 64 * 1024)
+        var accepted = true
+        var problems: [String] = []
+        if body.readableBytes > 0 {
+            guard (request.headers[.contentType] ?? "").lowercased().hasPrefix("application/json") else { throw APIFailure.unsupportedMediaType }
+            let answer: AcknowledgeRequest
+            do { answer = try JSONDecoder().decode(AcknowledgeRequest.self, from: Data(buffer: body)) } catch {
+                throw APIFailure.badRequest("body", "must be a JSON object with result (accept or reject) and, for reject, problems")
+            }
+            switch answer.result {
+            case "accept": accepted = true
+            case "reject": accepted = false
+            default: throw APIFailure.invalid("result", "must be accept or reject")
+            }
+            let entries = answer.problems ?? []
+            if !accepted && entries.isEmpty { throw APIFailure.invalid("problems", "must name at least one problem when rejecting") }
+            guard entries.count <= 20 else { throw APIFailure.invalid("problems", "must have at most 20 entries") }
+            for entry in entries {
+                let title = entry.title.trimmingCharacters(in: .whitespacesAndNewlines)
+                guard (1...200).contains(title.count), (entry.detail ?? "").count <= 2000 else {
+                    throw APIFailure.invalid("problems", "each needs a title of 1 to 200 characters and a detail of at most 2000")
+                }
+                let detail = entry.detail?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+                problems.append(detail.isEmpty ? title : "\(title): \(detail)")
+            }
+        }
+        let updated = try await portal.applications.acknowledge(
+            tenantId: tenant, id: application.id, actor: Actor(kind: "api", id: keyId), accepted: accepted, problems: problems)
+        context.logger.info(accepted ? "delivery acknowledged" : "delivery rejected by the specialist system",
+                            metadata: ["application": "\(application.id)"])
         return try json(try await dto(updated))
     }
 

@@ -304,6 +304,7 @@ struct AssistantRoutes {
             return data
         }
         context.logger.info("application submitted", metadata: ["application": "\(receipt.applicationId)", "service": "\(draft.leikaKey)"])
+        portal.deliveryWorker.nudge()
         return Portal.redirect("/\(locale.rawValue)/vorgang/\(receipt.applicationId)/bestaetigung")
     }
 

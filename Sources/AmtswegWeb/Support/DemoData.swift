@@ -27,6 +27,12 @@ public enum DemoData {
                 fee: FeeSchedule(firstCopyCents: offering.firstCopyCents, furtherCopyCents: offering.furtherCopyCents), office: offering.office,
                 trustLevel: offering.trustLevel))
         }
+        let routes = DeliveryRouteRepository(database: database, protector: protector)
+        // The demo's applications reach the back office and wait for a Fachverfahren on the API; routes an operator set stay.
+        if try await routes.routes(tenantId: tenant.id).isEmpty {
+            try await routes.set(tenantId: tenant.id, leikaKey: "*", kind: .backoffice)
+            try await routes.set(tenantId: tenant.id, leikaKey: "*", kind: .api)
+        }
         let hash = Bcrypt.hash(password, cost: bcryptCost)
         let staff = StaffRepository(database: database)
         try await staff.upsertUser(

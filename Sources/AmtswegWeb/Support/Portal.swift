@@ -34,6 +34,16 @@ public struct Portal: Sendable {
     public let outbox: MailOutbox
     /// Sends the outbox, when a mail transport is configured.
     public let mailWorker: MailWorker?
+    /// Delivery jobs (application × destination).
+    public let deliveries: DeliveryRepository
+    /// Where each authority's applications go.
+    public let routes: DeliveryRouteRepository
+    /// Hands applications to their destinations.
+    public let deliveryWorker: DeliveryWorker
+    /// Prometheus metrics of this instance.
+    public let metrics: PortalMetrics
+    /// The bearer token `/metrics` wants; without one only loopback clients may read it.
+    public let metricsToken: String?
     /// Rules and hashing for citizens' passwords.
     public let passwords: PasswordPolicy
     /// The OZG catalogue.
@@ -70,7 +80,8 @@ public struct Portal: Sendable {
     /// Loads resources and the tenant directory from `database`.
     public static func load(database: any Database, protector: DataProtector, secureCookies: Bool, logger: Logger,
                             scanner: ClamdScanner? = nil, mail: MailSettings = MailSettings(),
-                            passwordCost: UInt8 = 12, oidc: OIDCSettings? = nil) async throws -> Portal {
+                            passwordCost: UInt8 = 12, oidc: OIDCSettings? = nil,
+                            deliveryPolicy: DeliveryPolicy = DeliveryPolicy(), metricsToken: String? = nil) async throws -> Portal {
         let catalogue = try ServiceCatalogue(json: BundledResources.data("data/ozg-katalog-2019.json"))
         let versions = try loadAssistantVersions()
         let assistants = versions.mapValues { byVersion in byVersion.values.max { Self.versionOrder($0.version, $1.version) }! }
@@ -95,6 +106,10 @@ public struct Portal: Sendable {
         }
         let passwords = PasswordPolicy(blockedList: String(decoding: try BundledResources.data("data/common-passwords.txt"), as: UTF8.self),
                                        cost: passwordCost)
+        let deliveries = DeliveryRepository(database: database, policy: deliveryPolicy)
+        let routes = DeliveryRouteRepository(database: database, protector: protector)
+        let metrics = PortalMetrics()
+        let deliveryWorker = DeliveryWorker(deliveries: deliveries, routes: routes, metrics: metrics, logger: logger)
         let offerings = Dictionary(grouping: try await tenantRepository.allOfferings().filter { assistants[$0.assistantId] != nil }, by: \.leikaKey)
         return Portal(
             database: database, tenants: tenantRepository, sessions: SessionRepository(database: database),
@@ -107,7 +122,8 @@ public struct Portal: Sendable {
             prefill: try JSONDecoder().decode(PrefillMap.self, from: BundledResources.data("data/prefill.json")),
             identities: IdentityRepository(database: database), oidc: oidc.map { OIDCClient(settings: $0) },
             secondFactors: SecondFactorRepository(database: database, protector: protector),
-            outbox: outbox, mailWorker: mailWorker, passwords: passwords, catalogue: catalogue, assistants: assistants, assistantVersions: versions,
+            outbox: outbox, mailWorker: mailWorker, deliveries: deliveries, routes: routes, deliveryWorker: deliveryWorker, metrics: metrics,
+            metricsToken: metricsToken, passwords: passwords, catalogue: catalogue, assistants: assistants, assistantVersions: versions,
             offerings: offerings,
             tenantsById: Dictionary(uniqueKeysWithValues: tenantList.map { ($0.id, $0) }), views: views,
             translators: translators, messageTrees: trees, secureCookies: secureCookies, throttle: AttemptThrottle(),

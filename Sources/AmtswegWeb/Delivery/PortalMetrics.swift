@@ -1,0 +1,48 @@
+import AmtswegStorage
+import Foundation
+import Prometheus
+import Synchronization
+
+/// The Prometheus metrics of one instance: attempts counted as they happen, outbox states read from the database at
+/// each scrape (so every instance reports the same totals). Never personal data: authorities by ARS, no case numbers.
+public final class PortalMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    /// Label sets of delivery gauges set at the last scrape, so vanished ones drop to 0 instead of keeping old values.
+    private let reported = Mutex<Set<[String]>>([])
+
+    /// Creates an empty registry.
+    public init() {}
+
+    /// Counts one delivery attempt and its outcome (sent, retry, dead).
+    func attempt(kind: DeliveryKind, outcome: String) {
+        registry.makeCounter(name: "amtsweg_delivery_attempts_total", labels: [("kind", kind.rawValue), ("outcome", outcome)],
+                             help: "Delivery attempts by this instance, by destination kind and outcome").increment()
+    }
+
+    /// The text exposition format, after reading the current outbox states.
+    func scrape(deliveries: DeliveryRepository, outbox: MailOutbox, arsOf: (UUID) -> String?) async throws -> String {
+        let counts = try await deliveries.counts()
+        var current: [[String]: Int] = [:]
+        for entry in counts {
+            current[[arsOf(entry.tenantId) ?? entry.tenantId.uuidString, entry.kind.rawValue, entry.state.rawValue], default: 0] += entry.count
+        }
+        let keys = reported.withLock { previous in
+            let all = previous.union(current.keys)
+            previous = Set(current.keys)
+            return all
+        }
+        for key in keys {
+            registry.makeGauge(name: "amtsweg_deliveries", labels: [("tenant", key[0]), ("kind", key[1]), ("state", key[2])],
+                               help: "Deliveries by authority (ARS), destination kind and state; state dead = dead letters")
+                .set(Double(current[key] ?? 0))
+        }
+        let dead = counts.filter { $0.state == .dead || $0.state == .rejected }.reduce(0) { $0 + $1.count }
+        registry.makeGauge(name: "amtsweg_delivery_dead_letters", help: "Deliveries given up or refused, waiting for an operator")
+            .set(Double(dead))
+        let mail = try await outbox.counts()
+        for (state, value) in [("pending", mail.pending), ("sent", mail.sent), ("failed", mail.failed)] {
+            registry.makeGauge(name: "amtsweg_mail_outbox", labels: [("state", state)], help: "Mails in the outbox by state").set(Double(value))
+        }
+        return registry.emitToString()
+    }
+}

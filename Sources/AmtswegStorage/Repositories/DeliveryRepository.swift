@@ -178,6 +178,15 @@ public struct DeliveryRepository: Sendable {
         }
     }
 
+    /// How many of the authority's deliveries are dead or rejected.
+    public func problemCount(tenantId: UUID) async throws -> Int {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT COUNT(*) AS n FROM deliveries WHERE tenant_id = \(bind: tenantId.uuidString) AND state IN ('dead', 'rejected')
+                """).all().first?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
     /// How many deliveries are in which state, per authority and kind (for the metrics endpoint).
     public func counts() async throws -> [(tenantId: UUID, kind: DeliveryKind, state: DeliveryState, count: Int)] {
         try await database.read { sql in

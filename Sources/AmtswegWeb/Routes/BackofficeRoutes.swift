@@ -24,6 +24,8 @@ struct BackofficeRoutes {
         router.post("\(prefix)/vorgang/:application/nachricht") { request, context in try await sendMessage(request, context, locale: locale) }
         router.get("\(prefix)/vorgang/:application/datei/:file") { request, context in try await messageFile(request, context, locale: locale) }
         router.post("\(prefix)/vorgang/:application/termin") { request, context in try await confirmAppointment(request, context, locale: locale) }
+        router.post("\(prefix)/vorgang/:application/zustellung/:delivery") { request, context in try await resendDelivery(request, context, locale: locale) }
+        router.get("\(prefix)/zustellungen") { request, _ in try await deliveryProblems(request, locale: locale) }
     }
 
     /// The signed-in case worker and their session, or nil.
@@ -125,6 +127,8 @@ struct BackofficeRoutes {
             "items": Array(items), "hasItems": !items.isEmpty, "user": user.displayName,
             "filters": filters.map { ["value": $0.0, "label": $0.1, "selected": $0.0 == (filter?.rawValue ?? "")] },
             "logoutAction": "/\(locale.rawValue)/verwaltung/abmelden", "filterAction": "/\(locale.rawValue)/verwaltung",
+            "problemsHref": "/\(locale.rawValue)/verwaltung/zustellungen",
+            "problemCount": String(try await portal.deliveries.problemCount(tenantId: user.tenantId)),
         ]
         let statusQuery = filter.map { "status=\($0.rawValue)&" } ?? ""
         if rows.count > 50 { model["nextHref"] = "/\(locale.rawValue)/verwaltung?\(statusQuery)seite=\(page + 1)" }
@@ -161,7 +165,9 @@ struct BackofficeRoutes {
             "action": "/\(locale.rawValue)/verwaltung/vorgang/\(id)/status", "inboxHref": "/\(locale.rawValue)/verwaltung",
             "attachments": attachments.map { ["filename": $0.filename, "size": "\($0.size)"] },
             "user": user.displayName, "logoutAction": "/\(locale.rawValue)/verwaltung/abmelden",
+            "deliveries": deliveryRows(try await portal.deliveries.deliveries(tenantId: user.tenantId, applicationId: id), locale: locale, translator: t),
         ]
+        if request.uri.queryParameters["zustellung"] == "erneut" { model["success"] = t("delivery.resent") }
         if let request = assistant.appointment {
             let slots = request.slots(in: application.answers, definition: assistant)
             model["appointment"] = true

@@ -101,6 +101,8 @@ struct StatusRoutes {
         var model: [String: Any] = [
             "serviceTitle": assistant.title.text(locale), "caseNumber": application.caseNumber, "appointment": appointment,
             "status": t("statusName.\(application.status.rawValue)"), "timeline": timeline,
+            // "Transmitted" only once every destination has acknowledged receipt.
+            "delivery": application.acknowledgedAt.map { t("status.deliveryDone", ["date": t.dateTime($0)]) } ?? t("status.deliveryPending"),
             "receiptHref": "/\(l)/vorgang/\(application.id)/bestaetigung.pdf",
             "thread": items, "hasThread": !thread.isEmpty,
             "hasOpenRequest": thread.contains { $0.kind == .request && $0.answeredAt == nil },

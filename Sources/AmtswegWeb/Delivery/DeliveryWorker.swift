@@ -36,9 +36,11 @@ public struct DeliveryWorker: Service {
     @discardableResult
     public func deliverDue() async -> Int {
         var handed = 0
+        // Due as of the pass's start: a job that failed in this pass waits for its backoff, even a very short one.
+        let start = Clock.millis()
         do {
             while true {
-                let batch = try await deliveries.claimDue()
+                let batch = try await deliveries.claimDue(now: start)
                 if batch.isEmpty { break }
                 handed += await withTaskGroup(of: Bool.self) { group in
                     // A slow receiver must not hold up the others: the batch goes out in parallel.

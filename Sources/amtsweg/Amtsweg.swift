@@ -89,6 +89,7 @@ struct Serve: AsyncParsableCommand {
             let portal = try await Portal.load(database: database, protector: try options.protector(logger: logger), secureCookies: secure,
                                                logger: logger, scanner: scanner, mail: mail, oidc: try Self.oidcSettings(baseURL: mail.baseURL, logger: logger),
                                                deliveryPolicy: try Self.deliveryPolicy(),
+                                               fitConnect: try Self.fitConnectSettings(publicURL: mail.baseURL, logger: logger),
                                                metricsToken: ProcessInfo.processInfo.environment["AMTSWEG_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
             let app = AmtswegApplication.build(portal: portal, host: host, port: port, logger: logger)
             print("Amtsweg läuft auf http://\(host):\(port)/")
@@ -140,6 +141,36 @@ extension Serve {
             policy.leaseMillis = Int64(seconds * 1000)
         }
         return policy
+    }
+}
+
+extension Serve {
+    /// FIT-Connect from the environment, when AMTSWEG_FITCONNECT_SUBMISSION_URL is set: AMTSWEG_FITCONNECT_TOKEN_URL,
+    /// AMTSWEG_FITCONNECT_ROUTING_URL (and optionally AMTSWEG_FITCONNECT_ROUTING_KEYS_URL), AMTSWEG_FITCONNECT_CLIENT_ID,
+    /// AMTSWEG_FITCONNECT_CLIENT_SECRET, AMTSWEG_FITCONNECT_TRUST_ROOTS (a PEM file of the Verwaltungs-PKI roots) and
+    /// AMTSWEG_FITCONNECT_POLL_SECONDS (how often a case's event log is read, default 60).
+    static func fitConnectSettings(publicURL: String, logger: Logger) throws -> FITConnectSettings? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let submission = environment["AMTSWEG_FITCONNECT_SUBMISSION_URL"], !submission.isEmpty else { return nil }
+        guard let rootsPath = environment["AMTSWEG_FITCONNECT_TRUST_ROOTS"],
+              let roots = try? String(contentsOfFile: rootsPath, encoding: .utf8) else {
+            throw ValidationError("AMTSWEG_FITCONNECT_TRUST_ROOTS must name a readable PEM file of root certificates")
+        }
+        do {
+            var settings = try FITConnectSettings(
+                tokenURL: environment["AMTSWEG_FITCONNECT_TOKEN_URL"] ?? "", submissionURL: submission,
+                routingURL: environment["AMTSWEG_FITCONNECT_ROUTING_URL"] ?? "", routingKeysURL: environment["AMTSWEG_FITCONNECT_ROUTING_KEYS_URL"],
+                clientId: environment["AMTSWEG_FITCONNECT_CLIENT_ID"] ?? "", clientSecret: environment["AMTSWEG_FITCONNECT_CLIENT_SECRET"] ?? "",
+                trustRootsPEM: roots, publicBaseURL: publicURL)
+            if let text = environment["AMTSWEG_FITCONNECT_POLL_SECONDS"] {
+                guard let seconds = Double(text), seconds >= 0.1, seconds <= 3600 else { throw ValidationError("AMTSWEG_FITCONNECT_POLL_SECONDS must be 0.1–3600") }
+                settings.pollIntervalMillis = Int64(seconds * 1000)
+            }
+            logger.info("FIT-Connect configured", metadata: ["submissionAPI": "\(settings.submissionURL)"])
+            return settings
+        } catch let invalid as FITConnectSettings.Invalid {
+            throw ValidationError(invalid.description)
+        }
     }
 }
 

@@ -172,6 +172,10 @@ public enum Migrator {
             "CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at)",
             "CREATE INDEX deliveries_tenant_state ON deliveries (tenant_id, state, updated_at)",
         ]),
+        Migration(version: 11, name: "delivery progress at the destination", statements: [
+            // What a multi-step destination (FIT-Connect) has already done for a job, so a retry continues it.
+            "ALTER TABLE deliveries ADD COLUMN remote_state TEXT NULL",
+        ]),
     ]
 
     /// The highest migration version this build knows.

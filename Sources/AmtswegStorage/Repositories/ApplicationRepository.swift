@@ -218,7 +218,8 @@ public struct ApplicationRepository: Sendable {
     /// Applies a specialist system's answer to the application's API deliveries: accepted (received) or rejected with
     /// `problems`. Once every destination has accepted, the application counts as delivered (`acknowledgedAt`).
     /// Repeated answers change nothing.
-    public func acknowledge(tenantId: UUID, id: String, actor: Actor, accepted: Bool = true, problems: [String] = []) async throws -> ApplicationRecord {
+    public func acknowledge(tenantId: UUID, id: String, actor: Actor, accepted: Bool = true, problems: [String] = [],
+                            kind: DeliveryKind = .api) async throws -> ApplicationRecord {
         try await database.write { sql in
             let tenant = tenantId.uuidString
             guard let row = try await sql.raw("SELECT * FROM applications WHERE id = \(bind: id) AND tenant_id = \(bind: tenant)").all().first else {
@@ -227,7 +228,7 @@ public struct ApplicationRepository: Sendable {
             let current = try Self.record(row)
             let now = Clock.millis()
             let changed = try await DeliveryRepository.acknowledge(
-                sql, tenant: tenant, applicationId: id, kind: .api, accepted: accepted, problems: problems, now: now)
+                sql, tenant: tenant, applicationId: id, kind: kind, accepted: accepted, problems: problems, now: now)
             if !changed {
                 let hasDeliveries = try await !sql.raw("SELECT 1 AS x FROM deliveries WHERE application_id = \(bind: id)").all().isEmpty
                 // Applications from before delivery routes existed have no jobs: the first acceptance counts, as it did then.

@@ -35,6 +35,8 @@ public struct DeliveryRecord: Sendable, Equatable {
     public let deliveredAt: Date?
     /// The lease this worker holds, to be handed back with the outcome (claimed jobs only).
     public let lease: Int64?
+    /// What a multi-step destination has done so far (JSON; FIT-Connect: submission id, attachment ids, tags).
+    public let remoteState: String?
 }
 
 /// How often and how long deliveries are retried.
@@ -78,7 +80,12 @@ public struct DeliveryRepository: Sendable {
         if routes.isEmpty { routes = [(backofficeRoute, .backoffice, false)] }
         for route in routes {
             // The back office holds the application the moment this transaction commits; pull-only APIs wait for the ack.
-            let state: DeliveryState = route.kind == .backoffice ? .delivered : (route.webhook ? .pending : .sent)
+            let state: DeliveryState
+            switch route.kind {
+            case .backoffice: state = .delivered
+            case .api: state = route.hasTarget ? .pending : .sent
+            case .fitconnect: state = .pending
+            }
             try await sql.raw("""
                 INSERT INTO deliveries (id, tenant_id, application_id, route_id, kind, idempotency_key, state, attempts, next_attempt_at,
                     claimed_until, last_error, problems, created_at, updated_at, delivered_at)
@@ -92,15 +99,25 @@ public struct DeliveryRepository: Sendable {
 
     /// Claims up to `limit` due deliveries for the policy's lease, so no other worker or instance takes them meanwhile.
     public func claimDue(limit: Int = 20, now: Int64 = Clock.millis()) async throws -> [DeliveryRecord] {
+        try await claim(state: .pending, kind: nil, limit: limit, now: now)
+    }
+
+    /// Claims handed-over deliveries of `kind` whose next check is due (FIT-Connect: read the case's event log).
+    public func claimAwaiting(kind: DeliveryKind, limit: Int = 20, now: Int64 = Clock.millis()) async throws -> [DeliveryRecord] {
+        try await claim(state: .sent, kind: kind, limit: limit, now: now)
+    }
+
+    private func claim(state: DeliveryState, kind: DeliveryKind?, limit: Int, now: Int64) async throws -> [DeliveryRecord] {
         let lease = now + policy.leaseMillis
+        let kindCondition: SQLQueryString = kind.map { "AND kind = \(bind: $0.rawValue)" } ?? ""
         let ids = try await database.write { sql in
             // The outer condition is repeated so PostgreSQL re-checks it on rows another instance claimed meanwhile.
             try await sql.raw("""
                 UPDATE deliveries SET claimed_until = \(bind: lease)
-                WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= \(bind: now)
-                                 AND (claimed_until IS NULL OR claimed_until < \(bind: now))
+                WHERE id IN (SELECT id FROM deliveries WHERE state = \(bind: state.rawValue) \(kindCondition)
+                                 AND next_attempt_at <= \(bind: now) AND (claimed_until IS NULL OR claimed_until < \(bind: now))
                              ORDER BY next_attempt_at LIMIT \(unsafeRaw: String(max(1, min(limit, 200)))))
-                  AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < \(bind: now))
+                  AND state = \(bind: state.rawValue) AND (claimed_until IS NULL OR claimed_until < \(bind: now))
                 RETURNING id
                 """).all().map { try $0.decode(column: "id", as: String.self) }
         }
@@ -110,12 +127,37 @@ public struct DeliveryRepository: Sendable {
         }
     }
 
-    /// Records that a claimed delivery was handed over; only while the worker's lease still holds.
-    public func markSent(_ delivery: DeliveryRecord, now: Int64 = Clock.millis()) async throws {
+    /// Stores a claimed job's progress at its destination, while the lease holds; false when the lease was lost.
+    @discardableResult
+    public func saveProgress(_ delivery: DeliveryRecord, remoteState: String, now: Int64 = Clock.millis()) async throws -> Bool {
+        try await database.write { sql in
+            let rows = try await sql.raw("""
+                UPDATE deliveries SET remote_state = \(bind: remoteState), updated_at = \(bind: now)
+                WHERE id = \(bind: delivery.id) AND claimed_until = \(bind: delivery.lease) RETURNING id
+                """).all()
+            return !rows.isEmpty
+        }
+    }
+
+    /// Releases a claimed, handed-over job until its next check at `nextCheckAt`.
+    public func releaseAwaiting(_ delivery: DeliveryRecord, nextCheckAt: Int64, remoteState: String? = nil, now: Int64 = Clock.millis()) async throws {
+        try await database.write { sql in
+            try await sql.raw("""
+                UPDATE deliveries SET claimed_until = NULL, next_attempt_at = \(bind: nextCheckAt),
+                    remote_state = COALESCE(\(bind: remoteState), remote_state), updated_at = \(bind: now)
+                WHERE id = \(bind: delivery.id) AND state = 'sent' AND claimed_until = \(bind: delivery.lease)
+                """).run()
+        }
+    }
+
+    /// Records that a claimed delivery was handed over; only while the worker's lease still holds. `nextCheckAt` is when
+    /// to look for the destination's acknowledgement (destinations that report it in an event log).
+    public func markSent(_ delivery: DeliveryRecord, remoteState: String? = nil, nextCheckAt: Int64? = nil, now: Int64 = Clock.millis()) async throws {
         try await database.write { sql in
             try await sql.raw("""
                 UPDATE deliveries SET state = 'sent', attempts = attempts + 1, claimed_until = NULL, last_error = NULL,
-                    updated_at = \(bind: now)
+                    updated_at = \(bind: now), next_attempt_at = \(bind: nextCheckAt ?? now),
+                    remote_state = COALESCE(\(bind: remoteState), remote_state)
                 WHERE id = \(bind: delivery.id) AND state = 'pending' AND claimed_until = \(bind: delivery.lease)
                 """).run()
         }
@@ -249,6 +291,7 @@ public struct DeliveryRepository: Sendable {
             attempts: try row.decode(column: "attempts", as: Int.self), lastError: try row.decode(column: "last_error", as: String?.self),
             problems: problems, updatedAt: Clock.date(millis: try row.decode(column: "updated_at", as: Int64.self)),
             deliveredAt: try row.decode(column: "delivered_at", as: Int64?.self).map(Clock.date(millis:)),
-            lease: try row.decode(column: "claimed_until", as: Int64?.self))
+            lease: try row.decode(column: "claimed_until", as: Int64?.self),
+            remoteState: try row.decode(column: "remote_state", as: String?.self))
     }
 }

@@ -81,7 +81,8 @@ public struct Portal: Sendable {
     public static func load(database: any Database, protector: DataProtector, secureCookies: Bool, logger: Logger,
                             scanner: ClamdScanner? = nil, mail: MailSettings = MailSettings(),
                             passwordCost: UInt8 = 12, oidc: OIDCSettings? = nil,
-                            deliveryPolicy: DeliveryPolicy = DeliveryPolicy(), metricsToken: String? = nil) async throws -> Portal {
+                            deliveryPolicy: DeliveryPolicy = DeliveryPolicy(), metricsToken: String? = nil,
+                            fitConnect: FITConnectSettings? = nil) async throws -> Portal {
         let catalogue = try ServiceCatalogue(json: BundledResources.data("data/ozg-katalog-2019.json"))
         let versions = try loadAssistantVersions()
         let assistants = versions.mapValues { byVersion in byVersion.values.max { Self.versionOrder($0.version, $1.version) }! }
@@ -106,16 +107,29 @@ public struct Portal: Sendable {
         }
         let passwords = PasswordPolicy(blockedList: String(decoding: try BundledResources.data("data/common-passwords.txt"), as: UTF8.self),
                                        cost: passwordCost)
+        let offerings = Dictionary(grouping: try await tenantRepository.allOfferings().filter { assistants[$0.assistantId] != nil }, by: \.leikaKey)
+        let tenantsById = Dictionary(uniqueKeysWithValues: tenantList.map { ($0.id, $0) })
+        let applications = ApplicationRepository(database: database, protector: protector)
+        let accounts = AccountRepository(database: database, protector: protector)
         let deliveries = DeliveryRepository(database: database, policy: deliveryPolicy)
         let routes = DeliveryRouteRepository(database: database, protector: protector)
         let metrics = PortalMetrics()
-        let deliveryWorker = DeliveryWorker(deliveries: deliveries, routes: routes, metrics: metrics, logger: logger)
-        let offerings = Dictionary(grouping: try await tenantRepository.allOfferings().filter { assistants[$0.assistantId] != nil }, by: \.leikaKey)
+        let sender = fitConnect.map { settings in
+            let client = FITConnectClient(settings: settings)
+            let trust = DestinationKeys(roots: settings.trustRoots)
+            return FITConnectSender(
+                client: client, keys: SignatureKeys(client: client, trust: trust), trust: trust,
+                packager: SubmissionPackager(applications: applications, accounts: accounts, assistantVersions: versions, tenantsById: tenantsById,
+                                             offerings: offerings, translator: translators[.de]!),
+                deliveries: deliveries, routes: routes, logger: logger)
+        }
+        let deliveryWorker = DeliveryWorker(deliveries: deliveries, routes: routes, applications: applications, metrics: metrics,
+                                            logger: logger, fitConnect: sender)
         return Portal(
             database: database, tenants: tenantRepository, sessions: SessionRepository(database: database),
             drafts: DraftRepository(database: database, protector: protector),
-            applications: ApplicationRepository(database: database, protector: protector),
-            staff: StaffRepository(database: database), accounts: AccountRepository(database: database, protector: protector),
+            applications: applications,
+            staff: StaffRepository(database: database), accounts: accounts,
             messages: MessageRepository(database: database, protector: protector),
             documentSafe: DocumentSafeRepository(database: database, protector: protector),
             profiles: ProfileRepository(database: database, protector: protector),
@@ -125,7 +139,7 @@ public struct Portal: Sendable {
             outbox: outbox, mailWorker: mailWorker, deliveries: deliveries, routes: routes, deliveryWorker: deliveryWorker, metrics: metrics,
             metricsToken: metricsToken, passwords: passwords, catalogue: catalogue, assistants: assistants, assistantVersions: versions,
             offerings: offerings,
-            tenantsById: Dictionary(uniqueKeysWithValues: tenantList.map { ($0.id, $0) }), views: views,
+            tenantsById: tenantsById, views: views,
             translators: translators, messageTrees: trees, secureCookies: secureCookies, throttle: AttemptThrottle(),
             staticPages: StaticPageCache(),
             openAPIDocument: String(decoding: try BundledResources.data("openapi.yaml"), as: UTF8.self),

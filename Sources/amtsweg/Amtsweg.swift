@@ -89,8 +89,8 @@ struct Serve: AsyncParsableCommand {
             let portal = try await Portal.load(database: database, protector: try options.protector(logger: logger), secureCookies: secure,
                                                logger: logger, scanner: scanner, mail: mail, oidc: try Self.oidcSettings(baseURL: mail.baseURL, logger: logger),
                                                deliveryPolicy: try Self.deliveryPolicy(),
-                                               fitConnect: try Self.fitConnectSettings(publicURL: mail.baseURL, logger: logger),
-                                               metricsToken: ProcessInfo.processInfo.environment["AMTSWEG_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
+                                               metricsToken: ProcessInfo.processInfo.environment["AMTSWEG_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 },
+                                               fitConnect: try Self.fitConnectSettings(publicURL: mail.baseURL, logger: logger))
             let app = AmtswegApplication.build(portal: portal, host: host, port: port, logger: logger)
             print("Amtsweg läuft auf http://\(host):\(port)/")
             try await app.runService()

@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         .target(
@@ -86,11 +87,11 @@ let package = Package(
         ),
         .testTarget(
             name: "AmtswegCoreTests",
-            dependencies: ["AmtswegCore"]
+            dependencies: ["AmtswegCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "AmtswegStandardsTests",
-            dependencies: ["AmtswegStandards", "AmtswegCore"]
+            dependencies: ["AmtswegStandards", "AmtswegCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(
             name: "AmtswegStorageTests",
@@ -102,6 +103,7 @@ let package = Package(
                 "AmtswegWeb", "AmtswegStorage", "AmtswegCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
     ],

@@ -12,7 +12,6 @@ import queue
 import random
 import re
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -21,7 +20,8 @@ import uuid
 import pytest
 import requests
 
-from conftest import REPO_ROOT, amtsweg_bin, free_port
+from amtsweg_process import ServerProcess as Server, run_cli
+from conftest import free_port
 from webhook_receiver import WebhookReceiver
 
 ARS = "146270140140"
@@ -44,35 +44,6 @@ def database_url(backend: str, tmp_path) -> str:
     name = f"amtsweg_crash_{uuid.uuid4().hex[:10]}"
     subprocess.run([psql, base, "-v", "ON_ERROR_STOP=1", "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
     return base.rsplit("/", 1)[0] + "/" + name
-
-
-def run_cli(env: dict, *args: str) -> str:
-    result = subprocess.run([str(amtsweg_bin()), *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, f"amtsweg {' '.join(args)} failed: {result.stderr[-2000:]}"
-    return result.stdout
-
-
-class Server:
-    """One server process on a fixed port; killed with SIGKILL, never stopped politely."""
-
-    def __init__(self, env: dict, port: int, log):
-        self.base = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen([str(amtsweg_bin()), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                     cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while True:
-            assert self.proc.poll() is None, f"server exited with {self.proc.returncode} during startup"
-            try:
-                if requests.get(f"{self.base}/readyz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "server not ready within 60 s"
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
 
 
 def submit_all(base: str, seeds: queue.Queue, accepted: dict, refused: list, stop: threading.Event, threads: int = 4) -> None:

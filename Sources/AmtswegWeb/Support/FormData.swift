@@ -1,7 +1,6 @@
 import AmtswegCore
 import Foundation
 import Hummingbird
-import MultipartKit
 import NIOCore
 import NIOHTTP1
 
@@ -95,23 +94,23 @@ public struct FormData: Sendable {
         return nil
     }
 
-    /// Parses a `multipart/form-data` body with MultipartKit; parts without a name are ignored.
+    /// Parses a `multipart/form-data` body; parts without a name are ignored; a malformed body is a 400.
     public static func parseMultipart(_ body: ByteBuffer, boundary: String) throws -> FormData {
-        let parts: [MultipartPart]
+        let parts: [MultipartBody.Part]
         do {
-            parts = try MultipartParser.collect(body: body, boundary: boundary)
+            parts = try MultipartBody.parse(Data(buffer: body), boundary: boundary)
         } catch {
             throw HTTPError(.badRequest)
         }
         var form = FormData()
         for part in parts {
-            guard let disposition = part.headers.first(name: "Content-Disposition") else { continue }
+            guard let disposition = part.headers["content-disposition"] else { continue }
             let attributes = dispositionAttributes(disposition)
             guard let name = attributes["name"] else { continue }
             if let filename = attributes["filename"] {
-                form.files[name] = UploadedFile(filename: sanitisedFilename(filename), data: Data(buffer: part.body))
+                form.files[name] = UploadedFile(filename: sanitisedFilename(filename), data: part.body)
             } else {
-                form.values[name] = String(buffer: part.body)
+                form.values[name] = String(decoding: part.body, as: UTF8.self)
             }
         }
         return form
@@ -135,24 +134,5 @@ public struct FormData: Sendable {
         let base = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
         let cleaned = String(base.unicodeScalars.filter { !$0.properties.isDefaultIgnorableCodePoint && $0.properties.generalCategory != .control }.map(Character.init))
         return String(cleaned.prefix(120))
-    }
-}
-
-extension MultipartParser {
-    /// Collects all parts of a complete body.
-    static func collect(body: ByteBuffer, boundary: String) throws -> [MultipartPart] {
-        let parser = MultipartParser(boundary: boundary)
-        var parts: [MultipartPart] = []
-        var headers = HTTPHeaders()
-        var data = ByteBuffer()
-        parser.onHeader = { name, value in headers.add(name: name, value: value) }
-        parser.onBody = { chunk in data.writeBuffer(&chunk) }
-        parser.onPartComplete = {
-            parts.append(MultipartPart(headers: headers, body: data))
-            headers = HTTPHeaders()
-            data = ByteBuffer()
-        }
-        try parser.execute(body)
-        return parts
     }
 }

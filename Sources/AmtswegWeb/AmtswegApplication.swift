@@ -18,6 +18,7 @@ public enum AmtswegApplication {
         router.add(middleware: ErrorMiddleware(portal: portal))
         OperationsRoutes(portal: portal).register(on: router)
         APIRoutes(portal: portal).register(on: router)
+        FITConnectCallbackRoutes(portal: portal).register(on: router)
         IdentityRoutes.registerCallback(on: router, portal: portal)
         for locale in AppLocale.allCases {
             PortalRoutes(portal: portal).register(on: router, locale: locale)

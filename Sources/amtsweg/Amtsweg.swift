@@ -50,7 +50,7 @@ struct DatabaseOptions: ParsableArguments {
 struct Amtsweg: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amtsweg", abstract: "Amtsweg – online services for public administration.",
-        subcommands: [Serve.self, Migrate.self, Demo.self, RouteCommand.self, ImportFIM.self, BenchSeed.self, EngineBenchmark.self, RulesTable.self])
+        subcommands: [Serve.self, Migrate.self, Demo.self, RouteCommand.self, APIKeyCommand.self, ImportFIM.self, BenchSeed.self, EngineBenchmark.self, RulesTable.self])
 
     /// The process logger; the logging system may be bootstrapped only once per process.
     static let logger: Logger = {
@@ -148,7 +148,8 @@ extension Serve {
     /// FIT-Connect from the environment, when AMTSWEG_FITCONNECT_SUBMISSION_URL is set: AMTSWEG_FITCONNECT_TOKEN_URL,
     /// AMTSWEG_FITCONNECT_ROUTING_URL (and optionally AMTSWEG_FITCONNECT_ROUTING_KEYS_URL), AMTSWEG_FITCONNECT_CLIENT_ID,
     /// AMTSWEG_FITCONNECT_CLIENT_SECRET, AMTSWEG_FITCONNECT_TRUST_ROOTS (a PEM file of the Verwaltungs-PKI roots) and
-    /// AMTSWEG_FITCONNECT_POLL_SECONDS (how often a case's event log is read, default 60).
+    /// AMTSWEG_FITCONNECT_POLL_SECONDS (how often a case's event log is read, default 60) and
+    /// AMTSWEG_FITCONNECT_CALLBACK_SECRET (HMAC secret of callbacks to /api/fitconnect/callback).
     static func fitConnectSettings(publicURL: String, logger: Logger) throws -> FITConnectSettings? {
         let environment = ProcessInfo.processInfo.environment
         guard let submission = environment["AMTSWEG_FITCONNECT_SUBMISSION_URL"], !submission.isEmpty else { return nil }
@@ -165,6 +166,10 @@ extension Serve {
             if let text = environment["AMTSWEG_FITCONNECT_POLL_SECONDS"] {
                 guard let seconds = Double(text), seconds >= 0.1, seconds <= 3600 else { throw ValidationError("AMTSWEG_FITCONNECT_POLL_SECONDS must be 0.1–3600") }
                 settings.pollIntervalMillis = Int64(seconds * 1000)
+            }
+            if let secret = environment["AMTSWEG_FITCONNECT_CALLBACK_SECRET"], !secret.isEmpty {
+                guard secret.utf8.count >= 32 else { throw ValidationError("AMTSWEG_FITCONNECT_CALLBACK_SECRET must hold at least 32 bytes") }
+                settings.callbackSecret = secret
             }
             logger.info("FIT-Connect configured", metadata: ["submissionAPI": "\(settings.submissionURL)"])
             return settings

@@ -10,7 +10,7 @@ import NIOCore
 /// A portal on a fresh SQLite file with the demo authority, for HTTP tests.
 enum WebHarness {
     static func portal(oidc: OIDCSettings? = nil, scanner: ClamdScanner? = nil, deliveryPolicy: DeliveryPolicy = DeliveryPolicy(),
-                       metricsToken: String? = nil) async throws -> (Portal, any Database) {
+                       metricsToken: String? = nil, fitConnect: FITConnectSettings? = nil) async throws -> (Portal, any Database) {
         let logger = Logger(label: "test")
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("amtsweg-web-\(UUID().uuidString).sqlite").path
         let database = try await SQLiteDatabase.open(path: path, logger: logger)
@@ -18,14 +18,15 @@ enum WebHarness {
         let protector = try DataProtector(base64: DataProtector.newMasterKeyBase64())
         try await DemoData.load(into: database, protector: protector, bcryptCost: 4)
         return (try await Portal.load(database: database, protector: protector, secureCookies: false, logger: logger, scanner: scanner, passwordCost: 4, oidc: oidc,
-                                   deliveryPolicy: deliveryPolicy, metricsToken: metricsToken), database)
+                                   deliveryPolicy: deliveryPolicy, metricsToken: metricsToken, fitConnect: fitConnect), database)
     }
 
     /// Runs `body` against the router of a fresh demo portal.
     static func run(oidc: OIDCSettings? = nil, scanner: ClamdScanner? = nil, deliveryPolicy: DeliveryPolicy = DeliveryPolicy(),
-                    metricsToken: String? = nil,
+                    metricsToken: String? = nil, fitConnect: FITConnectSettings? = nil,
                     _ body: @escaping @Sendable (any TestClientProtocol, Portal) async throws -> Void) async throws {
-        let (portal, database) = try await portal(oidc: oidc, scanner: scanner, deliveryPolicy: deliveryPolicy, metricsToken: metricsToken)
+        let (portal, database) = try await portal(oidc: oidc, scanner: scanner, deliveryPolicy: deliveryPolicy, metricsToken: metricsToken,
+                                                  fitConnect: fitConnect)
         let app = Application(router: AmtswegApplication.router(portal: portal))
         do {
             try await app.test(.router) { client in try await body(client, portal) }

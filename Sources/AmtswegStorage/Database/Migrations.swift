@@ -176,6 +176,10 @@ public enum Migrator {
             // What a multi-step destination (FIT-Connect) has already done for a job, so a retry continues it.
             "ALTER TABLE deliveries ADD COLUMN remote_state TEXT NULL",
         ]),
+        Migration(version: 12, name: "API key encryption keys", statements: [
+            // The Fachverfahren's public key (JWK): pulled applications can be end-to-end encrypted to it.
+            "ALTER TABLE api_keys ADD COLUMN encryption_jwk TEXT NULL",
+        ]),
     ]
 
     /// The highest migration version this build knows.

@@ -139,6 +139,16 @@ public struct DeliveryRepository: Sendable {
         }
     }
 
+    /// Makes every handed-over job of `kind` due for its next check now (a destination said there is news); returns how many.
+    public func expediteAwaiting(kind: DeliveryKind, now: Int64 = Clock.millis()) async throws -> Int {
+        try await database.write { sql in
+            try await sql.raw("""
+                UPDATE deliveries SET next_attempt_at = \(bind: now)
+                WHERE state = 'sent' AND kind = \(bind: kind.rawValue) AND next_attempt_at > \(bind: now) RETURNING id
+                """).all().count
+        }
+    }
+
     /// Releases a claimed, handed-over job until its next check at `nextCheckAt`.
     public func releaseAwaiting(_ delivery: DeliveryRecord, nextCheckAt: Int64, remoteState: String? = nil, now: Int64 = Clock.millis()) async throws {
         try await database.write { sql in

@@ -56,26 +56,29 @@ public struct StaffRepository: Sendable {
     }
 
     /// Issues a new API key for a tenant; the plaintext is returned once, only its hash is stored.
-    public func createAPIKey(tenantId: UUID, label: String) async throws -> (id: String, key: String) {
+    public func createAPIKey(tenantId: UUID, label: String, encryptionJWK: String? = nil) async throws -> (id: String, key: String) {
         let key = "aw_" + SecureToken.generate()
         let id = UUID().uuidString.lowercased()
         try await database.write { sql in
             try await sql.raw("""
-                INSERT INTO api_keys (id, tenant_id, key_hash, label, created_at, revoked_at)
-                VALUES (\(bind: id), \(bind: tenantId.uuidString), \(bind: SecureToken.hash(key)), \(bind: label), \(bind: Clock.millis()), NULL)
+                INSERT INTO api_keys (id, tenant_id, key_hash, label, created_at, revoked_at, encryption_jwk)
+                VALUES (\(bind: id), \(bind: tenantId.uuidString), \(bind: SecureToken.hash(key)), \(bind: label), \(bind: Clock.millis()), NULL,
+                    \(bind: encryptionJWK))
                 """).run()
         }
         return (id, key)
     }
 
-    /// The tenant and key id an unrevoked API key belongs to.
-    public func resolveAPIKey(_ key: String) async throws -> (tenantId: UUID, keyId: String)? {
+    /// The tenant, key id and (if registered) public encryption key (JWK) an unrevoked API key belongs to.
+    public func resolveAPIKey(_ key: String) async throws -> (tenantId: UUID, keyId: String, encryptionJWK: String?)? {
         let hash = SecureToken.hash(key)
         return try await database.read { sql in
-            guard let row = try await sql.raw("SELECT id, tenant_id FROM api_keys WHERE key_hash = \(bind: hash) AND revoked_at IS NULL").all().first,
+            guard let row = try await sql.raw("""
+                SELECT id, tenant_id, encryption_jwk FROM api_keys WHERE key_hash = \(bind: hash) AND revoked_at IS NULL
+                """).all().first,
                   let tenant = UUID(uuidString: try row.decode(column: "tenant_id", as: String.self))
             else { return nil }
-            return (tenant, try row.decode(column: "id", as: String.self))
+            return (tenant, try row.decode(column: "id", as: String.self), try row.decode(column: "encryption_jwk", as: String?.self))
         }
     }
 

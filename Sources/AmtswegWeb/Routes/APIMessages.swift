@@ -78,7 +78,7 @@ extension APIRoutes {
     }
 
     func messages(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let (tenant, keyId) = try await authenticate(request)
+        let (tenant, keyId, _) = try await authenticate(request)
         let application = try await find(tenant, context)
         try await portal.applications.recordAccess(tenantId: tenant, id: application.id, actor: Actor(kind: "api", id: keyId))
         let thread = try await portal.messages.thread(tenantId: tenant, applicationId: application.id)
@@ -87,7 +87,7 @@ extension APIRoutes {
 
     func postMessage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         var request = request
-        let (tenant, keyId) = try await authenticate(request)
+        let (tenant, keyId, _) = try await authenticate(request)
         let application = try await find(tenant, context)
         guard (request.headers[.contentType] ?? "").lowercased().hasPrefix("application/json") else { throw APIFailure.unsupportedMediaType }
         // Five files of 5 MB in base64, plus text.

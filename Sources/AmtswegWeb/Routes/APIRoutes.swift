@@ -94,16 +94,16 @@ struct APIRoutes {
         return response
     }
 
-    /// The tenant and key id of the Bearer key, or a thrown 401.
-    func authenticate(_ request: Request) async throws -> (UUID, String) {
+    /// The tenant, key id and registered encryption key (JWK) of the Bearer key, or a thrown 401.
+    func authenticate(_ request: Request) async throws -> (UUID, String, String?) {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { throw APIFailure.unauthorized }
         let key = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         guard key.hasPrefix("aw_"), key.count < 100, let resolved = try await portal.staff.resolveAPIKey(key) else { throw APIFailure.unauthorized }
-        return (resolved.tenantId, resolved.keyId)
+        return (resolved.tenantId, resolved.keyId, resolved.encryptionJWK)
     }
 
     func list(_ request: Request) async throws -> Response {
-        let (tenant, _) = try await authenticate(request)
+        let (tenant, _, jwk) = try await authenticate(request)
         let query = request.uri.queryParameters
         var status: ApplicationStatus?
         if let raw = query["status"] {
@@ -123,14 +123,14 @@ struct APIRoutes {
         let rows = try await portal.applications.list(tenantId: tenant, status: status, acknowledged: acknowledged, limit: limit)
         var items: [ApplicationDTO] = []
         for row in rows { items.append(try await dto(row)) }
-        return try json(["items": items])
+        return try APIEncryption.respond(try encoded(["items": items]), contentType: "application/json", to: request, jwk: jwk)
     }
 
     func get(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let (tenant, keyId) = try await authenticate(request)
+        let (tenant, keyId, jwk) = try await authenticate(request)
         let application = try await find(tenant, context)
         try await portal.applications.recordAccess(tenantId: tenant, id: application.id, actor: Actor(kind: "api", id: keyId))
-        return try json(try await dto(application))
+        return try APIEncryption.respond(try encoded(try await dto(application)), contentType: "application/json", to: request, jwk: jwk)
     }
 
     /// The optional body of an acknowledgement: accept (the default) or reject with problems, as in FIT-Connect.
@@ -142,7 +142,7 @@ struct APIRoutes {
 
     func acknowledge(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         var request = request
-        let (tenant, keyId) = try await authenticate(request)
+        let (tenant, keyId, _) = try await authenticate(request)
         let application = try await find(tenant, context)
         let body = try await request.collectBody(upTo: 64 * 1024)
         var accepted = true
@@ -179,7 +179,7 @@ struct APIRoutes {
 
     func status(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         var request = request
-        let (tenant, keyId) = try await authenticate(request)
+        let (tenant, keyId, _) = try await authenticate(request)
         let application = try await find(tenant, context)
         guard (request.headers[.contentType] ?? "").lowercased().hasPrefix("application/json") else { throw APIFailure.unsupportedMediaType }
         let body = try await request.collectBody(upTo: 64 * 1024)
@@ -206,14 +206,13 @@ struct APIRoutes {
     }
 
     func attachment(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let (tenant, keyId) = try await authenticate(request)
+        let (tenant, keyId, jwk) = try await authenticate(request)
         let application = try await find(tenant, context)
         guard let attachmentId = context.parameters.get("attachment"),
               let (info, data) = try await portal.applications.attachment(tenantId: tenant, applicationId: application.id, attachmentId: attachmentId)
         else { throw APIFailure.notFound }
         try await portal.applications.recordAccess(tenantId: tenant, id: application.id, actor: Actor(kind: "api", id: keyId))
-        return Response(status: .ok, headers: [.contentType: info.contentType, .contentDisposition: "attachment"],
-                        body: .init(byteBuffer: ByteBuffer(data: data)))
+        return try APIEncryption.respond(data, contentType: info.contentType, extraHeaders: [.contentDisposition: "attachment"], to: request, jwk: jwk)
     }
 
     func find(_ tenant: UUID, _ context: AppRequestContext) async throws -> ApplicationRecord {
@@ -239,10 +238,15 @@ struct APIRoutes {
     }
 
     func json(_ value: some Encodable) throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: try encoded(value))))
+    }
+
+    /// The API's JSON: ISO dates, sorted keys.
+    func encoded(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
+        return try encoder.encode(value)
     }
 }
 
@@ -256,9 +260,12 @@ enum APIFailure: Error, HTTPResponseError {
     /// The request is readable but its content is not acceptable (422).
     case invalid(String, String)
     case conflict(String)
+    /// An encrypted answer was asked for, but the key has no encryption key registered (406).
+    case notAcceptable(String)
 
     var status: HTTPResponse.Status {
         switch self {
+        case .notAcceptable: return .notAcceptable
         case .unauthorized: return .unauthorized
         case .notFound: return .notFound
         case .unsupportedMediaType: return .unsupportedMediaType
@@ -272,7 +279,7 @@ enum APIFailure: Error, HTTPResponseError {
         switch self {
         case .invalid(let field, let message), .badRequest(let field, let message):
             return Problem(status: status, detail: "\(field) \(message)", errors: [.init(field: field, message: message)]).response()
-        case .conflict(let detail):
+        case .conflict(let detail), .notAcceptable(let detail):
             return Problem(status: status, detail: detail).response()
         default:
             return Problem(status: status, detail: Problem.defaultDetail(status)).response()

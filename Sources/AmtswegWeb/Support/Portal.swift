@@ -44,6 +44,8 @@ public struct Portal: Sendable {
     public let metrics: PortalMetrics
     /// The bearer token `/metrics` wants; without one only loopback clients may read it.
     public let metricsToken: String?
+    /// The HMAC secret of FIT-Connect callbacks to `/api/fitconnect/callback` (the route is off without one).
+    public let fitConnectCallbackSecret: String?
     /// Rules and hashing for citizens' passwords.
     public let passwords: PasswordPolicy
     /// The OZG catalogue.
@@ -137,7 +139,7 @@ public struct Portal: Sendable {
             identities: IdentityRepository(database: database), oidc: oidc.map { OIDCClient(settings: $0) },
             secondFactors: SecondFactorRepository(database: database, protector: protector),
             outbox: outbox, mailWorker: mailWorker, deliveries: deliveries, routes: routes, deliveryWorker: deliveryWorker, metrics: metrics,
-            metricsToken: metricsToken, passwords: passwords, catalogue: catalogue, assistants: assistants, assistantVersions: versions,
+            metricsToken: metricsToken, fitConnectCallbackSecret: fitConnect?.callbackSecret, passwords: passwords, catalogue: catalogue, assistants: assistants, assistantVersions: versions,
             offerings: offerings,
             tenantsById: tenantsById, views: views,
             translators: translators, messageTrees: trees, secureCookies: secureCookies, throttle: AttemptThrottle(),

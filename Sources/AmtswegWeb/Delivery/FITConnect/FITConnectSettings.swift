@@ -20,6 +20,8 @@ public struct FITConnectSettings: Sendable {
     public let publicBaseURL: String
     /// How often the event log of a handed-over submission is read until it is accepted or rejected.
     public var pollIntervalMillis: Int64 = 60_000
+    /// The secret FIT-Connect signs callbacks to `/api/fitconnect/callback` with (set in the Self-Service-Portal).
+    public var callbackSecret: String?
 
     /// Why the settings were refused.
     public struct Invalid: Error, CustomStringConvertible {

@@ -67,7 +67,7 @@ def test_dead_letter_resend_and_citizen_status(server, server_db_url, driver, tm
         check_axe(driver)
         receiver.status = None
         row.find_element(By.CSS_SELECTOR, "button.resend").click()
-        WebDriverWait(driver, 20).until(lambda d: "zustellung=erneut" in d.current_url)
+        WebDriverWait(driver, 20).until(lambda d: "ok=zustellung" in d.current_url)
         assert "Die Zustellung wird erneut versucht." in driver.find_element(By.ID, "success").text
         check_axe(driver)
         deadline = time.monotonic() + 30

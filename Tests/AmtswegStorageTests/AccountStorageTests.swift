@@ -16,7 +16,9 @@ func queuedMails(_ database: any Database, to recipient: String, protector: Data
     }
 }
 
-@Suite("Citizen accounts and the mail outbox on SQLite and PostgreSQL")
+// Serialized: the housekeeping test deletes old mail traces of the whole database, which includes the back-dated mails
+// of the outbox test when both run at once on the shared PostgreSQL database.
+@Suite("Citizen accounts and the mail outbox on SQLite and PostgreSQL", .serialized)
 struct AccountStorageTests {
     static let protector = StorageTests.protector
 

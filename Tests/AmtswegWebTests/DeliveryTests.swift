@@ -133,7 +133,7 @@ struct DeliveryTests {
             #expect(forged.status == .forbidden)
             #expect(try await portal.deliveries.problems(tenantId: tenant.id).count == 1, "a forged form changes nothing")
             let resend = try await staff.post("/de/verwaltung/vorgang/\(id)/zustellung/\(dead.id)", [:])
-            #expect(resend.location == "/de/verwaltung/vorgang/\(id)?zustellung=erneut")
+            #expect(resend.location == "/de/verwaltung/vorgang/\(id)?ok=zustellung")
             let caseView = try await staff.get(resend.location)
             #expect(caseView.text.contains("Die Zustellung wird erneut versucht.") && caseView.text.contains("id=\"deliveries\""))
             #expect(try await portal.deliveries.problems(tenantId: tenant.id).isEmpty)

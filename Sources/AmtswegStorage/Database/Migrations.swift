@@ -180,6 +180,20 @@ public enum Migrator {
             // The Fachverfahren's public key (JWK): pulled applications can be end-to-end encrypted to it.
             "ALTER TABLE api_keys ADD COLUMN encryption_jwk TEXT NULL",
         ]),
+        Migration(version: 13, name: "back office: assignment, notes, inbox indexes", statements: [
+            "ALTER TABLE applications ADD COLUMN assignee_id TEXT NULL",
+            // Keyset paging (submitted_at, id) per filter, so page 2,000 of 100,000 costs what page 1 costs.
+            "CREATE INDEX applications_inbox_all ON applications (tenant_id, submitted_at, id)",
+            "CREATE INDEX applications_inbox_status ON applications (tenant_id, status, submitted_at, id)",
+            "CREATE INDEX applications_inbox_service ON applications (tenant_id, leika_key, submitted_at, id)",
+            "CREATE INDEX applications_inbox_assignee ON applications (tenant_id, assignee_id, submitted_at, id)",
+            """
+            CREATE TABLE case_notes (
+                id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), application_id TEXT NOT NULL,
+                author_id TEXT NOT NULL, content {BLOB} NOT NULL, wrapped_key {BLOB} NOT NULL, created_at {BIGINT} NOT NULL)
+            """,
+            "CREATE INDEX case_notes_application ON case_notes (tenant_id, application_id, created_at)",
+        ]),
     ]
 
     /// The highest migration version this build knows.

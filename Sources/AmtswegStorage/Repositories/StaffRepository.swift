@@ -11,6 +11,14 @@ public struct StaffUser: Sendable, Equatable {
     /// "case_worker" or "authority_admin".
     public let role: String
     public let displayName: String
+
+    /// Role of case workers: work on the authority's cases.
+    public static let caseWorker = "case_worker"
+    /// Role of authority administrators: also colleagues' accounts and delivery problems.
+    public static let authorityAdmin = "authority_admin"
+
+    /// Whether the user administers the authority.
+    public var isAdmin: Bool { role == Self.authorityAdmin }
 }
 
 /// Back-office users and specialist-system API keys, both scoped by tenant.
@@ -45,6 +53,13 @@ public struct StaffRepository: Sendable {
     public func user(username: String) async throws -> StaffUser? {
         try await database.read { sql in
             try await sql.raw("SELECT * FROM staff_users WHERE username = \(bind: username.lowercased())").all().first.map(Self.user)
+        }
+    }
+
+    /// Every back-office user of `tenantId`, by display name.
+    public func users(tenantId: UUID) async throws -> [StaffUser] {
+        try await database.read { sql in
+            try await sql.raw("SELECT * FROM staff_users WHERE tenant_id = \(bind: tenantId.uuidString) ORDER BY display_name, id").all().map(Self.user)
         }
     }
 

@@ -125,7 +125,7 @@ public struct DeliveryWorker: Service {
             switch await fitConnect.send(delivery) {
             case .submitted(let progress):
                 let state = String(decoding: try JSONEncoder.sortedKeys.encode(progress), as: UTF8.self)
-                return .handedOver(remoteState: state, nextCheckAt: Clock.millis() + (await fitConnect.client.settings.pollIntervalMillis))
+                return .handedOver(remoteState: state, nextCheckAt: Clock.millis() + fitConnect.client.settings.pollIntervalMillis)
             case .failed(.transient(let reason)): return .retry(reason)
             case .failed(.permanent(let reason)): return .refused(reason)
             case .leaseLost: return .leaseLost
@@ -135,7 +135,7 @@ public struct DeliveryWorker: Service {
 
     /// Reads the event log of one handed-over FIT-Connect submission and records an accept or reject.
     private func poll(_ delivery: DeliveryRecord, sender: FITConnectSender) async {
-        let interval = await sender.client.settings.pollIntervalMillis
+        let interval = sender.client.settings.pollIntervalMillis
         do {
             switch try await sender.poll(delivery) {
             case .accepted:

@@ -15,8 +15,13 @@ public final class PortalMetrics: Sendable {
 
     /// Counts one delivery attempt and its outcome (sent, retry, dead).
     func attempt(kind: DeliveryKind, outcome: String) {
-        registry.makeCounter(name: "amtsweg_delivery_attempts_total", labels: [("kind", kind.rawValue), ("outcome", outcome)],
-                             help: "Delivery attempts by this instance, by destination kind and outcome").increment()
+        registry.makeCounter(descriptor: Self.name("delivery_attempts_total", help: "Delivery attempts by this instance, by destination kind and outcome"),
+                             labels: [("kind", kind.rawValue), ("outcome", outcome)]).increment()
+    }
+
+    /// `amtsweg_<metric>` with its help text.
+    static func name(_ metric: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "amtsweg", metricName: metric, helpText: help)
     }
 
     /// The text exposition format, after reading the current outbox states.
@@ -32,16 +37,16 @@ public final class PortalMetrics: Sendable {
             return all
         }
         for key in keys {
-            registry.makeGauge(name: "amtsweg_deliveries", labels: [("tenant", key[0]), ("kind", key[1]), ("state", key[2])],
-                               help: "Deliveries by authority (ARS), destination kind and state; state dead = dead letters")
+            registry.makeGauge(descriptor: Self.name("deliveries", help: "Deliveries by authority (ARS), destination kind and state; state dead = dead letters"),
+                               labels: [("tenant", key[0]), ("kind", key[1]), ("state", key[2])])
                 .set(Double(current[key] ?? 0))
         }
         let dead = counts.filter { $0.state == .dead || $0.state == .rejected }.reduce(0) { $0 + $1.count }
-        registry.makeGauge(name: "amtsweg_delivery_dead_letters", help: "Deliveries given up or refused, waiting for an operator")
+        registry.makeGauge(descriptor: Self.name("delivery_dead_letters", help: "Deliveries given up or refused, waiting for an operator"))
             .set(Double(dead))
         let mail = try await outbox.counts()
         for (state, value) in [("pending", mail.pending), ("sent", mail.sent), ("failed", mail.failed)] {
-            registry.makeGauge(name: "amtsweg_mail_outbox", labels: [("state", state)], help: "Mails in the outbox by state").set(Double(value))
+            registry.makeGauge(descriptor: Self.name("mail_outbox", help: "Mails in the outbox by state"), labels: [("state", state)]).set(Double(value))
         }
         return registry.emitToString()
     }

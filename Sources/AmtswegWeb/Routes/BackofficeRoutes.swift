@@ -26,6 +26,11 @@ struct BackofficeRoutes {
         router.post("\(prefix)/vorgang/:application/termin") { request, context in try await confirmAppointment(request, context, locale: locale) }
         router.post("\(prefix)/vorgang/:application/zustellung/:delivery") { request, context in try await resendDelivery(request, context, locale: locale) }
         router.get("\(prefix)/zustellungen") { request, _ in try await deliveryProblems(request, locale: locale) }
+        router.post("\(prefix)/vorgang/:application/zuweisung") { request, context in try await assign(request, context, locale: locale) }
+        router.post("\(prefix)/vorgang/:application/notiz") { request, context in try await addNote(request, context, locale: locale) }
+        router.get("\(prefix)/vorgang/:application/export.zip") { request, context in try await exportCase(request, context, locale: locale) }
+        router.get("\(prefix)/team") { request, _ in try await team(request, locale: locale) }
+        router.post("\(prefix)/team") { request, context in try await addColleague(request, context, locale: locale) }
     }
 
     /// The signed-in case worker and their session, or nil.
@@ -111,34 +116,8 @@ struct BackofficeRoutes {
         return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden", headers: portal.clearCookieHeader())
     }
 
-    func inbox(_ request: Request, locale: AppLocale) async throws -> Response {
-        guard let (session, user) = try await staffSession(request) else { return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden") }
-        let t = portal.translator(locale)
-        let filter = request.uri.queryParameters["status"].flatMap { ApplicationStatus(rawValue: String($0)) }
-        let page = max(0, request.uri.queryParameters["seite"].flatMap { Int(String($0)) } ?? 0)
-        let rows = try await portal.applications.list(tenantId: user.tenantId, status: filter, limit: 51, offset: page * 50)
-        let items = rows.prefix(50).map { application -> [String: String] in
-            ["caseNumber": application.caseNumber, "href": "/\(locale.rawValue)/verwaltung/vorgang/\(application.id)",
-             "service": portal.assistants[application.assistantId]?.title.text(locale) ?? application.leikaKey,
-             "status": t("statusName.\(application.status.rawValue)"), "submittedAt": t.dateTime(application.submittedAt)]
-        }
-        let filters = [("", t("staff.filterAll"))] + ApplicationStatus.allCases.map { ($0.rawValue, t("statusName.\($0.rawValue)")) }
-        var model: [String: Any] = [
-            "items": Array(items), "hasItems": !items.isEmpty, "user": user.displayName,
-            "filters": filters.map { ["value": $0.0, "label": $0.1, "selected": $0.0 == (filter?.rawValue ?? "")] },
-            "logoutAction": "/\(locale.rawValue)/verwaltung/abmelden", "filterAction": "/\(locale.rawValue)/verwaltung",
-            "problemsHref": "/\(locale.rawValue)/verwaltung/zustellungen",
-            "problemCount": String(try await portal.deliveries.problemCount(tenantId: user.tenantId)),
-        ]
-        let statusQuery = filter.map { "status=\($0.rawValue)&" } ?? ""
-        if rows.count > 50 { model["nextHref"] = "/\(locale.rawValue)/verwaltung?\(statusQuery)seite=\(page + 1)" }
-        if page > 0 { model["previousHref"] = "/\(locale.rawValue)/verwaltung?\(statusQuery)seite=\(page - 1)" }
-        return portal.page("staff-inbox", locale: locale, path: "/verwaltung", title: t("staff.inboxTitle"), model: model,
-                           csrf: session.csrfToken, tenant: portal.tenantsById[user.tenantId])
-    }
-
     func caseView(_ request: Request, _ context: AppRequestContext, locale: AppLocale, error: String? = nil,
-                  message: MessageFormState? = nil) async throws -> Response {
+                  message: MessageFormState? = nil, note: (text: String, error: String)? = nil) async throws -> Response {
         guard let (session, user) = try await staffSession(request) else { return Portal.redirect("/\(locale.rawValue)/verwaltung/anmelden") }
         guard let id = context.parameters.get("application"), let application = try await portal.applications.find(tenantId: user.tenantId, id: id),
               let assistant = portal.assistant(application.assistantId, version: application.assistantVersion)
@@ -165,9 +144,16 @@ struct BackofficeRoutes {
             "action": "/\(locale.rawValue)/verwaltung/vorgang/\(id)/status", "inboxHref": "/\(locale.rawValue)/verwaltung",
             "attachments": attachments.map { ["filename": $0.filename, "size": "\($0.size)"] },
             "user": user.displayName, "logoutAction": "/\(locale.rawValue)/verwaltung/abmelden",
-            "deliveries": deliveryRows(try await portal.deliveries.deliveries(tenantId: user.tenantId, applicationId: id), locale: locale, translator: t),
+            "deliveries": deliveryRows(try await portal.deliveries.deliveries(tenantId: user.tenantId, applicationId: id), locale: locale,
+                                       translator: t, canResend: user.isAdmin),
         ]
-        if request.uri.queryParameters["zustellung"] == "erneut" { model["success"] = t("delivery.resent") }
+        switch request.uri.queryParameters["ok"] {
+        case "zustellung": model["success"] = t("delivery.resent")
+        case "zuweisung": model["success"] = t("staff.assigned")
+        case "notiz": model["success"] = t("staff.noteAdded")
+        default: break
+        }
+        try await addCaseTools(to: &model, applicationId: id, user: user, locale: locale, note: note)
         if let request = assistant.appointment {
             let slots = request.slots(in: application.answers, definition: assistant)
             model["appointment"] = true
@@ -203,8 +189,9 @@ struct BackofficeRoutes {
             model["errors"] = [["href": anchor, "message": error]]; model["hasErrors"] = true; model["errorMessage"] = error
         }
         return portal.page("staff-case", locale: locale, path: "/verwaltung/vorgang/\(id)", title: "\(t("staff.caseTitle")) \(application.caseNumber)",
-                           model: model, status: error == nil && message?.error == nil ? .ok : .unprocessableContent, csrf: session.csrfToken,
-                           tenant: portal.tenantsById[user.tenantId], hasErrors: error != nil || message?.error != nil)
+                           model: model, status: error == nil && message?.error == nil && note == nil ? .ok : .unprocessableContent,
+                           csrf: session.csrfToken, tenant: portal.tenantsById[user.tenantId],
+                           hasErrors: error != nil || message?.error != nil || note != nil)
     }
 
     func changeStatus(_ request: Request, _ context: AppRequestContext, locale: AppLocale) async throws -> Response {

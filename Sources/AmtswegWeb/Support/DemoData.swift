@@ -36,7 +36,7 @@ public enum DemoData {
         let hash = Bcrypt.hash(password, cost: bcryptCost)
         let staff = StaffRepository(database: database)
         try await staff.upsertUser(
-            tenantId: tenant.id, username: username, passwordHash: hash, role: "case_worker", displayName: "Standesamt Musterstadt")
+            tenantId: tenant.id, username: username, passwordHash: hash, role: StaffUser.authorityAdmin, displayName: "Standesamt Musterstadt")
         if let user = try await staff.user(username: username) {
             let factors = SecondFactorRepository(database: database, protector: protector)
             // Enrolled once; loading again keeps the record of used codes.

@@ -34,6 +34,8 @@ public struct Portal: Sendable {
     public let outbox: MailOutbox
     /// Sends the outbox, when a mail transport is configured.
     public let mailWorker: MailWorker?
+    /// Internal notes of the back office.
+    public let caseNotes: CaseNoteRepository
     /// Delivery jobs (application × destination).
     public let deliveries: DeliveryRepository
     /// Where each authority's applications go.
@@ -138,7 +140,7 @@ public struct Portal: Sendable {
             prefill: try JSONDecoder().decode(PrefillMap.self, from: BundledResources.data("data/prefill.json")),
             identities: IdentityRepository(database: database), oidc: oidc.map { OIDCClient(settings: $0) },
             secondFactors: SecondFactorRepository(database: database, protector: protector),
-            outbox: outbox, mailWorker: mailWorker, deliveries: deliveries, routes: routes, deliveryWorker: deliveryWorker, metrics: metrics,
+            outbox: outbox, mailWorker: mailWorker, caseNotes: CaseNoteRepository(database: database, protector: protector), deliveries: deliveries, routes: routes, deliveryWorker: deliveryWorker, metrics: metrics,
             metricsToken: metricsToken, fitConnectCallbackSecret: fitConnect?.callbackSecret, passwords: passwords, catalogue: catalogue, assistants: assistants, assistantVersions: versions,
             offerings: offerings,
             tenantsById: tenantsById, views: views,

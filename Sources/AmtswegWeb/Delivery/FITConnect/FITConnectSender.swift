@@ -70,7 +70,7 @@ struct FITConnectSender: Sendable {
     }
 
     private func attempt(_ delivery: DeliveryRecord) async throws -> SendOutcome {
-        let schemaBase = await client.settings.publicBaseURL
+        let schemaBase = client.settings.publicBaseURL
         let package = try await packager.package(tenantId: delivery.tenantId, applicationId: delivery.applicationId, schemaBase: schemaBase)
         var progress: Progress
         if let stored = delivery.remoteState, let decoded = try? JSONDecoder().decode(Progress.self, from: Data(stored.utf8)) {

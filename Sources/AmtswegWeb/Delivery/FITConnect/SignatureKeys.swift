@@ -27,7 +27,7 @@ actor SignatureKeys {
         let jws: CompactJWS
         do { jws = try CompactJWS(compact: signature) } catch { throw FITConnectError.permanent("destinationSignature is not a PS512 JWS") }
         guard let kid = jws.kid else { throw FITConnectError.permanent("destinationSignature names no key") }
-        let url = await client.settings.routingKeysURL
+        let url = client.settings.routingKeysURL
         let key = try await published(kid: kid, at: url, requireChain: true)
         do { try jws.verify(with: key) } catch { throw FITConnectError.permanent("destinationSignature does not verify") }
         guard let claims = try? JSONDecoder().decode(Claims.self, from: jws.payload), claims.destinationId == destinationId else {
@@ -39,7 +39,7 @@ actor SignatureKeys {
                 && ($0.gebietIDs ?? []).contains(where: { region.hasPrefix($0) }) }) else {
             throw FITConnectError.permanent("destinationSignature does not cover \(leikaKey) in \(ars)")
         }
-        let submissionURL = await client.settings.submissionURL
+        let submissionURL = client.settings.submissionURL
         if let host = claims.submissionHost, let expected = URL(string: submissionURL).flatMap({ url in url.host.map { h in url.port.map { "\(h):\($0)" } ?? h } }),
            host != expected {
             throw FITConnectError.permanent("destinationSignature names another Submission API host")
@@ -53,7 +53,7 @@ actor SignatureKeys {
         if token.issuer == destinationId {
             key = try await destinationKey(destinationId: destinationId, kid: kid)
         } else {
-            let url = await client.settings.submissionURL + "/.well-known/jwks.json"
+            let url = client.settings.submissionURL + "/.well-known/jwks.json"
             key = try await published(kid: kid, at: url, requireChain: false)
         }
         do { try token.verify(with: key) } catch { throw FITConnectError.permanent("SET signature does not verify") }

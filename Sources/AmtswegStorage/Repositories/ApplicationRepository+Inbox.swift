@@ -82,7 +82,8 @@ extension ApplicationRepository {
             if let from = filter.from { query = query + " AND submitted_at >= \(bind: Clock.millis(from))" }
             if let until = filter.until { query = query + " AND submitted_at < \(bind: Clock.millis(until))" }
             if let cursor {
-                query = query + " AND (submitted_at < \(bind: cursor.submittedAt) OR (submitted_at = \(bind: cursor.submittedAt) AND id < \(bind: cursor.id)))"
+                // A row-value comparison, which both databases answer with an index range (an OR would scan from the top).
+                query = query + " AND (submitted_at, id) < (\(bind: cursor.submittedAt), \(bind: cursor.id))"
             }
             query = query + " ORDER BY submitted_at DESC, id DESC LIMIT \(unsafeRaw: String(size + 1))"
             return try await sql.raw(query).all()

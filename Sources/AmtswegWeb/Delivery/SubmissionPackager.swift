@@ -36,6 +36,10 @@ struct SubmissionPackager: Sendable {
             parts.append(.init(key: info.id, purpose: "attachment", filename: info.filename, contentType: info.contentType,
                                description: "\(info.group)/\(info.field)", data: bytes))
         }
+        if let xml = try? GewerbeanzeigeMessage.xml(for: application, tenant: tenant, office: office) {
+            parts.append(.init(key: "xgewerbeanzeige", purpose: "attachment", filename: "XGewerbeanzeige-\(application.caseNumber).xml",
+                               contentType: "application/xml", description: "XGewerbeanzeige 2.2 abh.gewerbemeldung.0500", data: Data(xml.utf8)))
+        }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "Europe/Berlin")

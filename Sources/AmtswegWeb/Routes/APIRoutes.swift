@@ -80,6 +80,7 @@ struct APIRoutes {
         router.get("/api/v1/applications/:id/attachments/:attachment") { request, context in try await attachment(request, context) }
         router.get("/api/v1/applications/:id/messages") { request, context in try await messages(request, context) }
         router.post("/api/v1/applications/:id/messages") { request, context in try await postMessage(request, context) }
+        router.get("/api/v1/applications/:id/xgewerbeanzeige") { request, context in try await gewerbeanzeige(request, context) }
         router.get("/api/schemas/:assistant/:file") { _, context in try schema(context) }
     }
 
@@ -203,6 +204,22 @@ struct APIRoutes {
         } catch let TransitionError.notAllowed(from, to) {
             throw APIFailure.conflict("A transition from \(from.rawValue) to \(to.rawValue) is not allowed.")
         }
+    }
+
+    /// The XGewerbeanzeige 2.2 message of a Gewerbeanmeldung.
+    func gewerbeanzeige(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let (tenant, keyId, jwk) = try await authenticate(request)
+        let application = try await find(tenant, context)
+        guard let record = portal.tenantsById[tenant] else { throw APIFailure.notFound }
+        let xml: String?
+        do {
+            xml = try GewerbeanzeigeMessage.xml(for: application, tenant: record, office: portal.office(leikaKey: application.leikaKey, tenantId: tenant))
+        } catch {
+            throw APIFailure.invalid("application", "cannot be expressed as XGewerbeanzeige 2.2: \(error)")
+        }
+        guard let xml else { throw APIFailure.notFound }
+        try await portal.applications.recordAccess(tenantId: tenant, id: application.id, actor: Actor(kind: "api", id: keyId))
+        return try APIEncryption.respond(Data(xml.utf8), contentType: "application/xml; charset=utf-8", to: request, jwk: jwk)
     }
 
     func attachment(_ request: Request, _ context: AppRequestContext) async throws -> Response {

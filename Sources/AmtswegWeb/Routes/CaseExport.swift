@@ -16,6 +16,9 @@ struct CaseExport {
         zip.add("Antragsbestaetigung.pdf", ReceiptDocument(
             application: application, assistant: assistant, tenant: tenant,
             office: portal.office(leikaKey: application.leikaKey, tenantId: tenantId), attachments: attachments, translator: t).pdf())
+        if let xml = try? GewerbeanzeigeMessage.xml(for: application, tenant: tenant, office: portal.office(leikaKey: application.leikaKey, tenantId: tenantId)) {
+            zip.add("XGewerbeanzeige-\(application.caseNumber).xml", Data(xml.utf8))
+        }
         var uploads: [[String: Any]] = []
         for info in attachments {
             guard let (_, data) = try await portal.applications.attachment(tenantId: tenantId, applicationId: application.id, attachmentId: info.id)

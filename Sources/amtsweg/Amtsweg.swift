@@ -50,7 +50,7 @@ struct DatabaseOptions: ParsableArguments {
 struct Amtsweg: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amtsweg", abstract: "Amtsweg – online services for public administration.",
-        subcommands: [Serve.self, Migrate.self, Demo.self, RouteCommand.self, APIKeyCommand.self, InboxBenchmark.self, ImportFIM.self, BenchSeed.self, EngineBenchmark.self, RulesTable.self])
+        subcommands: [Serve.self, Migrate.self, Demo.self, RouteCommand.self, APIKeyCommand.self, InboxBenchmark.self, ReceiptBenchmarkCommand.self, ImportFIM.self, BenchSeed.self, EngineBenchmark.self, RulesTable.self])
 
     /// The process logger; the logging system may be bootstrapped only once per process.
     static let logger: Logger = {

@@ -68,3 +68,14 @@ struct EngineBenchmark: AsyncParsableCommand {
         return value
     }
 }
+
+/// `amtsweg bench-receipt`: the time to make a typical two-page Antragsbestätigung (PDF/A-3b), with a baseline from the
+/// same run.
+struct ReceiptBenchmarkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench-receipt", abstract: "Measure the PDF/A receipt in-process.")
+    @Option(help: "Repetitions per measurement.") var repetitions = 200
+
+    func run() throws {
+        print(try ReceiptBenchmark.run(repetitions: repetitions))
+    }
+}

@@ -21,6 +21,26 @@ public struct ApplicationRecord: Sendable, Equatable {
     public let acknowledgedAt: Date?
     /// The citizen account the application belongs to, if any.
     public let accountId: String?
+
+    /// An application record (as stored, or made up for benchmarks and previews).
+    public init(id: String, tenantId: UUID, caseNumber: String, leikaKey: String, assistantId: String, assistantVersion: String,
+                status: ApplicationStatus, answers: Answers, feeCents: Int, locale: String, submittedAt: Date, updatedAt: Date,
+                acknowledgedAt: Date?, accountId: String?) {
+        self.id = id
+        self.tenantId = tenantId
+        self.caseNumber = caseNumber
+        self.leikaKey = leikaKey
+        self.assistantId = assistantId
+        self.assistantVersion = assistantVersion
+        self.status = status
+        self.answers = answers
+        self.feeCents = feeCents
+        self.locale = locale
+        self.submittedAt = submittedAt
+        self.updatedAt = updatedAt
+        self.acknowledgedAt = acknowledgedAt
+        self.accountId = accountId
+    }
 }
 
 /// An entry of the append-only audit log.

@@ -25,6 +25,11 @@ struct ReceiptDocument {
 
     /// The receipt as PDF/A bytes.
     func pdf(created: Date = Date()) -> Data {
+        document().data(fonts: Self.fonts, created: created)
+    }
+
+    /// The receipt's blocks and attachment, before layout.
+    func document() -> PDFADocument {
         let t = translator
         var pdf = PDFADocument(title: "\(t("receipt.title")) \(application.caseNumber)", language: t.locale.tag)
         pdf.add(.h1, t("receipt.title"), size: 18, bold: true)
@@ -42,7 +47,7 @@ struct ReceiptDocument {
         pdf.add(.paragraph, t("receipt.footer"), size: 9, gapBefore: 18)
         pdf.attachment = .init(filename: "daten.json", mimeType: "application/json", description: t("receipt.attachmentDescription"),
                                data: structuredData())
-        return pdf.data(fonts: Self.fonts, created: created)
+        return pdf
     }
 
     /// The application as the specialist-system API describes it: service, case number, dates, fee, Fachdaten.

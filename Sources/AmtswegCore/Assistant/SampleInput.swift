@@ -2,6 +2,22 @@ import Foundation
 
 /// Plausible, valid form input for any page: what a careful citizen would type, for benchmarks and tests.
 public enum SampleInput {
+    /// Complete answers of `definition` made of sample input, page by page as the server validates them (uploads stand
+    /// in as the value "attachment").
+    public static func completeAnswers(for definition: AssistantDefinition) -> Answers {
+        let flow = AssistantFlow(definition: definition)
+        var answers = Answers()
+        let validator = PageValidator()
+        while let page = flow.firstUnansweredPage(answers) {
+            let (input, uploads) = input(for: page)
+            let result = validator.validate(page: page, input: input, uploads: uploads, definition: definition, answers: answers)
+            var values = result.values
+            for field in result.files.keys { values[field] = "attachment" }
+            answers.set(page: page.id, values: values)
+        }
+        return answers
+    }
+
     /// Text inputs and uploads that pass the page's field checks (every field filled, uploads only where required).
     public static func input(for page: PageDefinition) -> ([String: String], [String: UploadedFile]) {
         let (input, uploads) = entryInput(for: page)

@@ -34,16 +34,7 @@ public enum ReceiptBenchmark {
 
     /// The receipt of a complete application of `assistant` made of its sample answers.
     static func receipt(_ assistant: AssistantDefinition, tenant: Tenant, translator: Translator) -> ReceiptDocument {
-        let flow = AssistantFlow(definition: assistant)
-        var answers = Answers()
-        let validator = PageValidator()
-        while let page = flow.firstUnansweredPage(answers) {
-            let (input, uploads) = SampleInput.input(for: page)
-            let result = validator.validate(page: page, input: input, uploads: uploads, definition: assistant, answers: answers)
-            var values = result.values
-            for field in result.files.keys { values[field] = "attachment" }
-            answers.set(page: page.id, values: values)
-        }
+        let answers = SampleInput.completeAnswers(for: assistant)
         let application = ApplicationRecord(
             id: UUID().uuidString.lowercased(), tenantId: tenant.id, caseNumber: "7K4M-9XQ2-RB", leikaKey: assistant.leikaKey,
             assistantId: assistant.id, assistantVersion: assistant.version, status: .received, answers: answers, feeCents: 1200, locale: "de",

@@ -9,7 +9,11 @@ A second test checks the error page of an impossible date.
 
 from __future__ import annotations
 
+import pathlib
 import re
+import subprocess
+import sys
+import tempfile
 from urllib.parse import urljoin, urlparse
 
 import requests
@@ -242,6 +246,12 @@ def test_birth_certificate_full_flow(server, driver, tmp_path):
     pdf = requests.get(receipt_url, cookies=cookies, timeout=TIMEOUT)
     assert pdf.status_code == 200, pdf.status_code
     assert pdf.content.startswith(b"%PDF"), pdf.content[:40]
+    # The served receipt is PDF/A-3b with its text extractable (e2e/check_pdfa.py: qpdf, pikepdf, poppler, LittleCMS).
+    receipt_file = pathlib.Path(tempfile.mkdtemp()) / "receipt.pdf"
+    receipt_file.write_bytes(pdf.content)
+    checked = subprocess.run([sys.executable, str(pathlib.Path(__file__).with_name("check_pdfa.py")), str(receipt_file), case_number],
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
     # Status lookup as the citizen, in a fresh session.
     driver.delete_all_cookies()

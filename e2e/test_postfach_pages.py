@@ -521,7 +521,7 @@ def test_data_page_access_log_and_export(server, driver, staff, mail_sink):
     rows = driver.find_elements(By.CSS_SELECTOR, "#access-log tbody tr")
     assert rows, "no access logged"
     cells = [td.text.strip() for td in rows[0].find_elements(By.TAG_NAME, "td")]
-    assert cells[1] == case_number and cells[2] == f"Sachbearbeitung, {TENANT}" and cells[3] == "Vorgang angesehen", cells
+    assert cells[1] == case_number and cells[2] == f"Verwaltung der Behörde, {TENANT}" and cells[3] == "Vorgang angesehen", cells
     assert "Standesamt Musterstadt" not in main_text(driver), "the case worker's name is shown"
     headers = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#access-log th[scope=col]")]
     assert headers == ["Zeitpunkt", "Vorgangsnummer", "Wer (Rolle)", "Was"], headers
@@ -543,7 +543,7 @@ def test_data_page_access_log_and_export(server, driver, staff, mail_sink):
     assert "Geburtsurkunde" in exported["service"] and exported["authority"] == TENANT
     answers = json.dumps(exported["answers"], ensure_ascii=False)
     assert "Konstantin" in answers and "Datenmann" in answers, answers
-    assert any(entry["who"] == f"Sachbearbeitung, {TENANT}" and entry["caseNumber"] == case_number
+    assert any(entry["who"] == f"Verwaltung der Behörde, {TENANT}" and entry["caseNumber"] == case_number
                for entry in data["accessLog"]), data["accessLog"]
     assert data["profile"] is None and data["documentSafe"] == []
 
@@ -761,7 +761,7 @@ def test_citizen_pages_in_english(server, driver, staff, mail_sink, tmp_path):
         open_page(driver, f"{base}{path}")
         assert_english(driver, title)
         if path.endswith("zugriffe"):  # the case worker opened the case to send the request
-            assert f"Case worker, {TENANT}" in by_id(driver, "access-log").text, main_text(driver)
+            assert f"Authority administrator, {TENANT}" in by_id(driver, "access-log").text, main_text(driver)
 
     # Two-factor set-up, with the English error state.
     open_page(driver, f"{base}/en/konto/zwei-faktor")

@@ -54,7 +54,7 @@ struct CitizenFlowTests {
             #expect(confirmation.text.contains("18,00"))
             let pdf = try await browser.get(submit.location + ".pdf")
             #expect(pdf.headers[.contentType] == "application/pdf")
-            #expect(pdf.text.hasPrefix("%PDF-1.4") && pdf.text.contains(caseNumber))
+            #expect(pdf.text.hasPrefix("%PDF-1.7") && pdf.text.contains(caseNumber))
             // Submitting the same draft again finds nothing to submit.
             #expect(try await browser.post("\(draftPath)/absenden", [:]).status == .notFound)
 

@@ -72,9 +72,9 @@ struct DataSelfServiceTests {
             #expect((answers["person"] as? [String: Any])?["F60000000228"] as? String == "Erika")
             #expect((application["messages"] as? [[String: Any]])?.first?["subject"] as? String == "Bescheid")
             let accesses = try #require(document["accessLog"] as? [[String: Any]])
-            #expect(accesses.contains { $0["action"] as? String == "viewed" && $0["who"] as? String == "Sachbearbeitung, Stadt Musterstadt" })
+            #expect(accesses.contains { $0["action"] as? String == "viewed" && $0["who"] as? String == "Verwaltung der Behörde, Stadt Musterstadt" })
             let log = try await anna.get("/de/konto/zugriffe")
-            #expect(log.text.contains("Sachbearbeitung, Stadt Musterstadt") && log.text.contains("Vorgang angesehen"))
+            #expect(log.text.contains("Verwaltung der Behörde, Stadt Musterstadt") && log.text.contains("Vorgang angesehen"))
             #expect(!log.text.contains("Standesamt Musterstadt"), "the case worker's name is not shown")
             // Somebody else's export has none of it.
             var bert = try await AccountSecurityTests.signedIn(client, portal, email: "bert@example.org")

@@ -94,12 +94,12 @@ struct Browser {
     }
 
     /// Signs in as the demo case worker: password, then TOTP code.
-    mutating func staffLogin(steps: Int64 = 0) async throws {
+    mutating func staffLogin(steps: Int64 = 0, code given: String? = nil) async throws {
         try await get("/de/verwaltung/anmelden")
         let login = try await post("/de/verwaltung/anmelden", ["username": DemoData.username, "password": DemoData.password])
         guard login.location == "/de/verwaltung/anmelden/code" else { throw BrowserError.unexpected(login.location) }
         try await get(login.location)
-        let code = try await post(login.location, ["code": Self.demoTOTP(steps: steps)])
+        let code = try await post(login.location, ["code": given ?? Self.demoTOTP(steps: steps)])
         guard code.location == "/de/verwaltung" else { throw BrowserError.unexpected(code.location) }
     }
 

@@ -37,6 +37,15 @@ struct FIMParserPropertyTests {
         }
     }
 
+    @Test("empty input and text without an element are refused (FoundationXML's XMLDocument crashed on them)")
+    func empty() {
+        for data in [Data(), Data("   ".utf8), Data("\u{FEFF}".utf8), Data([0, 0, 0, 0]), Data("hello".utf8)] {
+            #expect(throws: (any Error).self) {
+                try FIMImporter(availableCodeLists: []).importMessage(data, source: "x.xml", assistantId: "x", leikaKey: "99010012001001")
+            }
+        }
+    }
+
     @Test("property: arbitrary bytes are refused")
     func arbitrary() async {
         await propertyCheck(count: 150, input: Gen.uint8().array(of: 0...2000)) { bytes in

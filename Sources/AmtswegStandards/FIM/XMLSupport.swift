@@ -42,18 +42,24 @@ extension XMLElement {
 
 /// Strict well-formedness check: XMLDocument would silently repair broken markup.
 enum WellFormedness {
-    /// Whether `data` is well-formed XML.
+    /// Whether `data` is well-formed XML with a root element. Empty input and input without any element are refused
+    /// here: FoundationXML's XMLDocument dereferences a null root for them and crashes the process (found by
+    /// FIMParserPropertyTests).
     static func check(_ data: Data) -> Bool {
+        guard data.contains(UInt8(ascii: "<")) else { return false }
         let parser = XMLParser(data: data)
         let catcher = ErrorCatcher()
         parser.delegate = catcher
-        return parser.parse() && parser.parserError == nil && !catcher.failed
+        return parser.parse() && parser.parserError == nil && !catcher.failed && catcher.sawElement
     }
 
-    /// Records any error the parser reports.
+    /// Records any error the parser reports, and whether there was an element at all.
     private final class ErrorCatcher: NSObject, XMLParserDelegate {
         var failed = false
+        var sawElement = false
         func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) { failed = true }
         func parser(_ parser: XMLParser, validationErrorOccurred validationError: any Error) { failed = true }
+        func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
+                    attributes: [String: String]) { sawElement = true }
     }
 }

@@ -23,7 +23,7 @@ public struct CodeList: Sendable, Equatable {
     public static func parse(_ data: Data, labelColumn: String? = nil) throws -> CodeList {
         let document: XMLDocument
         guard WellFormedness.check(data) else { throw CodeListError.notXML }
-        do { document = try XMLDocument(data: data, options: []) } catch { throw CodeListError.notXML }
+        do { document = try XMLParsing.exclusively { try XMLDocument(data: data, options: []) } } catch { throw CodeListError.notXML }
         guard let root = document.rootElement(), root.localName == "CodeList" else { throw CodeListError.notGenericode }
         guard let identification = root.childElement("Identification", namespace: nil),
               let uri = identification.childText("CanonicalUri", namespace: nil),

@@ -17,7 +17,7 @@ struct XDFParser {
         guard WellFormedness.check(data) else { throw FIMImportError.notXML }
         let document: XMLDocument
         do {
-            document = try XMLDocument(data: data, options: [])
+            document = try XMLParsing.exclusively { try XMLDocument(data: data, options: []) }
         } catch {
             throw FIMImportError.notXML
         }

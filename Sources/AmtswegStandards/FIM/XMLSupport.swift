@@ -40,6 +40,19 @@ extension XMLElement {
     }
 }
 
+/// One XML parse at a time in this process: FoundationXML's XMLParser crashed (illegal instruction in its start-element
+/// callback) when two threads parsed at once in the test run; parses are short, so the lock costs little.
+enum XMLParsing {
+    static let lock = NSLock()
+
+    /// Runs `body` while no other XML parse runs.
+    static func exclusively<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+}
+
 /// Strict well-formedness check: XMLDocument would silently repair broken markup.
 enum WellFormedness {
     /// Whether `data` is well-formed XML with a root element. Empty input and input without any element are refused
@@ -47,10 +60,12 @@ enum WellFormedness {
     /// FIMParserPropertyTests).
     static func check(_ data: Data) -> Bool {
         guard data.contains(UInt8(ascii: "<")) else { return false }
-        let parser = XMLParser(data: data)
-        let catcher = ErrorCatcher()
-        parser.delegate = catcher
-        return parser.parse() && parser.parserError == nil && !catcher.failed && catcher.sawElement
+        return XMLParsing.exclusively {
+            let parser = XMLParser(data: data)
+            let catcher = ErrorCatcher()
+            parser.delegate = catcher
+            return parser.parse() && parser.parserError == nil && !catcher.failed && catcher.sawElement
+        }
     }
 
     /// Records any error the parser reports, and whether there was an element at all.
